@@ -1,0 +1,176 @@
+"""Typed gateway errors.
+
+Every HTTP error subclasses the openai SDK's own class for its status, so existing
+`except openai.RateLimitError:` code keeps working; the messages say what to do next.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+
+from skillboss_core._envnames import API_KEY_ENV
+
+DASHBOARD_HINT = "the SkillBoss wholesale dashboard"
+
+
+class SkillBossError(Exception):
+    """Marker base for every error this package raises itself."""
+
+
+class MissingAPIKeyError(SkillBossError, ValueError):
+    """No wholesale key was configured; raised at call time, never at import or construction."""
+
+
+class GatewayAuthenticationError(SkillBossError, openai.AuthenticationError):
+    """401: the key is missing, invalid, or a console key rather than a wholesale key."""
+
+
+class InsufficientCreditsError(SkillBossError, openai.APIStatusError):
+    """402: the wholesale balance is too low. Never retried: retrying cannot succeed."""
+
+
+class GatewayRateLimitError(SkillBossError, openai.RateLimitError):
+    """429: too many requests; `retry_after` holds the server's hint in seconds, if any."""
+
+    retry_after: float | None = None
+
+
+class GatewayCapacityError(SkillBossError, openai.InternalServerError):
+    """503: the lite-tier discount pool is out of capacity; retry or fall back to another model."""
+
+
+class GatewayServerError(SkillBossError, openai.InternalServerError):
+    """Another 5xx: a transient upstream issue, safe to retry."""
+
+
+class GatewayBadRequestError(SkillBossError, openai.BadRequestError):
+    """400: the gateway rejected the request (unknown model, bad field, malformed JSON)."""
+
+
+class GatewayNotFoundError(SkillBossError, openai.NotFoundError):
+    """404: usually an unknown model id or a wrong base URL."""
+
+
+class StreamError(SkillBossError, openai.APIError):
+    """The gateway (or the provider behind it) sent an `event: error` inside a 200 stream."""
+
+    def __init__(self, message: str, *, body: object | None, code: str | None = None) -> None:
+        self.message = message
+        self.body = body
+        self.code = code
+        self.request = None  # type: ignore[assignment]
+        Exception.__init__(self, message)
+
+
+class IncompleteStreamError(SkillBossError, openai.APIError):
+    """The stream ended without a finish_reason: the answer would be silently truncated."""
+
+    def __init__(self, message: str, *, partial_text: str = "") -> None:
+        self.message = message
+        self.body = None
+        self.code = None
+        self.partial_text = partial_text
+        self.request = None  # type: ignore[assignment]
+        Exception.__init__(self, message)
+
+
+class InvalidResponseError(SkillBossError, openai.APIError):
+    """A 2xx answer that is not a chat completion (not JSON, or missing `choices`)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.body = None
+        self.code = None
+        self.request = None  # type: ignore[assignment]
+        Exception.__init__(self, message)
+
+
+def _provider_message(body: object, fallback: str) -> str:
+    """The human message inside an OpenAI-style error body, else the SDK's text."""
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    return fallback
+
+
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (numeric form), if present."""
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            return float(raw) / divisor
+        except ValueError:
+            continue
+    return None
+
+
+def map_status_error(err_msg: str, *, body: object, response: Any) -> openai.APIStatusError:
+    """Turn a non-2xx gateway answer into the typed error for its status."""
+    status = response.status_code
+    data = body.get("error", body) if isinstance(body, dict) else body
+    detail = _provider_message(body, err_msg)
+    if status == 401:
+        return GatewayAuthenticationError(
+            f"SkillBoss rejected the key (401): {detail}. A SkillBoss wholesale key is needed; "
+            f"standard console keys are rejected. The key is read from {API_KEY_ENV} "
+            "or passed as api_key=...",
+            response=response,
+            body=data,
+        )
+    if status == 402:
+        return InsufficientCreditsError(
+            f"SkillBoss wholesale balance too low (402): {detail}. Top up on {DASHBOARD_HINT}; "
+            "this request was not retried.",
+            response=response,
+            body=data,
+        )
+    if status == 429:
+        error = GatewayRateLimitError(
+            f"SkillBoss rate limit (429): {detail}. Back off and retry, or raise max_retries.",
+            response=response,
+            body=data,
+        )
+        error.retry_after = parse_retry_after(response.headers)
+        return error
+    if status == 503:
+        return GatewayCapacityError(
+            f"SkillBoss upstream unavailable (503): {detail}. The lite-tier discount pool is out "
+            "of capacity; retry later or fall back to a standard-tier model "
+            "(fallback_models=[...]).",
+            response=response,
+            body=data,
+        )
+    if status >= 500:
+        return GatewayServerError(
+            f"SkillBoss server error ({status}): {detail}. "
+            "A transient upstream issue; safe to retry.",
+            response=response,
+            body=data,
+        )
+    if status == 400:
+        return GatewayBadRequestError(
+            f"SkillBoss rejected the request (400): {detail}",
+            response=response,
+            body=data,
+        )
+    if status == 404:
+        return GatewayNotFoundError(
+            f"SkillBoss: not found (404): {detail}. Check the model id (list_models()) "
+            "and the base URL.",
+            response=response,
+            body=data,
+        )
+    return openai.APIStatusError(
+        f"SkillBoss error ({status}): {detail}", response=response, body=data
+    )
+
+
+class StreamInterruptedError(SkillBossError, openai.APIConnectionError):
+    """The connection broke in the middle of a stream; what arrived is incomplete."""

@@ -1,0 +1,74 @@
+"""Connection settings for the SkillBoss gateway: key, base URL, timeouts, retries, headers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
+from skillboss_core._version import __version__
+from skillboss_core.errors import MissingAPIKeyError
+
+DEFAULT_BASE_URL = "https://api.skillboss.co/v1"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 2
+USER_AGENT = f"skillboss-integrations/{__version__}"
+
+
+def api_key_from_env() -> SecretStr | None:
+    """The wholesale key from the environment, or None (missing keys fail at call time)."""
+    value = os.environ.get(API_KEY_ENV)
+    return SecretStr(value) if value else None
+
+
+def base_url_from_env() -> str:
+    """`SKILLBOSS_BASE_URL`, else the public gateway. Never `OPENAI_BASE_URL`."""
+    return os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
+class GatewaySettings(BaseModel):
+    """Everything needed to reach the gateway; built eagerly, validated lazily for the key.
+
+    The key may be absent at construction so that models can be created in tests and docs;
+    `require_api_key` raises a clear error at the first call instead.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    api_key: SecretStr | None = Field(default_factory=api_key_from_env, repr=False)
+    base_url: str = Field(default_factory=base_url_from_env)
+    timeout: float | None = Field(default=DEFAULT_TIMEOUT)
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
+    default_headers: Mapping[str, str] | None = None
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive_timeout(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds or None, got {value!r}")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {value!r}")
+        return value.rstrip("/")
+
+    def require_api_key(self) -> str:
+        """The key's plain value, or a MissingAPIKeyError naming the variable to set."""
+        if self.api_key is None or not self.api_key.get_secret_value():
+            raise MissingAPIKeyError(
+                f"No SkillBoss wholesale key: set the {API_KEY_ENV} environment variable "
+                "or pass api_key=... (console keys are rejected by the gateway)."
+            )
+        return self.api_key.get_secret_value()
+
+    def headers(self) -> dict[str, str]:
+        """Default headers plus a User-Agent naming this integration and its version."""
+        merged = {"User-Agent": USER_AGENT}
+        if self.default_headers:
+            merged.update(self.default_headers)
+        return merged

@@ -1,0 +1,308 @@
+"""One pass over SSE bytes: decode events, turn each into a StreamChunk, accumulate the answer.
+
+This is the hot path of every streamed call, so it works on bytes, builds no throw-away
+model objects, keeps text as lists of pieces (no quadratic concatenation) and never keeps
+the chunks themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from skillboss_core.errors import IncompleteStreamError, StreamError
+from skillboss_core.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
+
+_DONE = b"[DONE]"
+
+
+class SSEDecoder:
+    """Incremental Server-Sent Events decoder: feed bytes, get (event, data) pairs.
+
+    Lines are split on bytes, so a multi-byte character cut between two network reads is
+    decoded whole. Comment lines (`: keep-alive`, `: OPENROUTER PROCESSING`) are skipped.
+    """
+
+    __slots__ = ("_buffer", "_data", "_event")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._event: str | None = None
+        self._data: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
+        buffer = self._buffer + chunk if self._buffer else chunk
+        lines = buffer.split(b"\n")
+        self._buffer = lines.pop()
+        events: list[tuple[str | None, bytes]] = []
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if self._data:
+                    events.append((self._event, b"\n".join(self._data)))
+                    self._data = []
+                self._event = None
+                continue
+            if line.startswith(b"data:"):
+                value = line[5:]
+                self._data.append(value[1:] if value.startswith(b" ") else value)
+            elif line.startswith(b"event:"):
+                self._event = line[6:].strip().decode("utf-8", "replace")
+            # comments (":..."), `id:` and `retry:` carry nothing for chat completions
+        return events
+
+    def close(self) -> list[tuple[str | None, bytes]]:
+        """Flush an event the server did not terminate with a blank line."""
+        events = self.feed(b"\n\n") if self._buffer else []
+        if self._data:
+            events.append((self._event, b"\n".join(self._data)))
+            self._data = []
+        return events
+
+
+def _is_high_surrogate(text: str) -> bool:
+    return bool(text) and "\ud800" <= text[-1] <= "\udbff"
+
+
+def _join_surrogates(text: str) -> str:
+    """Re-pair a surrogate pair that arrived split across two JSON deltas."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16")
+
+
+@dataclass(slots=True)
+class _Carry:
+    """Holds a trailing half of a surrogate pair until its other half arrives."""
+
+    pending: str = ""
+
+    def take(self, piece: str) -> str:
+        if self.pending:
+            piece = _join_surrogates(self.pending + piece)
+            self.pending = ""
+        if _is_high_surrogate(piece):
+            self.pending = piece[-1]
+            piece = piece[:-1]
+        return piece
+
+
+@dataclass(slots=True)
+class _CallState:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+    carry: _Carry = field(default_factory=_Carry)
+
+
+def _stream_error(payload: Any, raw: bytes) -> StreamError:
+    error = payload.get("error", payload) if isinstance(payload, dict) else payload
+    if isinstance(error, dict):
+        message = error.get("message") or json.dumps(error)
+        code = error.get("code")
+    else:
+        message, code = (str(error) if error else raw.decode("utf-8", "replace")), None
+    return StreamError(
+        f"The provider sent an error in the middle of the stream: {message}",
+        body=payload,
+        code=str(code) if code is not None else None,
+    )
+
+
+class StreamAccumulator:
+    """Turns SSE events into StreamChunks and keeps what is needed for the whole answer."""
+
+    def __init__(self) -> None:
+        self.decoder = SSEDecoder()
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._refusal: list[str] = []
+        self._logprobs: list[dict[str, Any]] = []
+        self._calls: dict[int, _CallState] = {}
+        self._text_carry = _Carry()
+        self._reasoning_carry = _Carry()
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.id: str | None = None
+        self.model: str | None = None
+        self.system_fingerprint: str | None = None
+        self.service_tier: str | None = None
+        self.created: int | None = None
+        self.done = False
+        self.chunks_seen = 0
+
+    # -- feeding -------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> list[StreamChunk]:
+        """Chunks for the events completed by these bytes (possibly none)."""
+        out: list[StreamChunk] = []
+        for event, payload in self.decoder.feed(data):
+            chunk = self.add_event(event, payload)
+            if chunk is not None:
+                out.append(chunk)
+        return out
+
+    def close(self) -> list[StreamChunk]:
+        """End of the byte stream: flush, then emit usage once; raise if the answer is cut."""
+        out: list[StreamChunk] = []
+        for event, payload in self.decoder.close():
+            chunk = self.add_event(event, payload)
+            if chunk is not None:
+                out.append(chunk)
+        if self.finish_reason is None:
+            raise IncompleteStreamError(
+                "The stream ended before the model finished (no finish_reason"
+                + ("" if self.done else " and no [DONE]")
+                + "); the answer would be truncated.",
+                partial_text="".join(self._text),
+            )
+        if self.usage is not None:
+            out.append(StreamChunk(usage=self.usage))
+        return out
+
+    def add_event(self, event: str | None, payload: bytes) -> StreamChunk | None:
+        if payload == _DONE:
+            self.done = True
+            return None
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            if event == "error":
+                raise _stream_error(None, payload) from None
+            raise StreamError(
+                f"The stream carried data that is not JSON: {payload[:120]!r}", body=None
+            ) from None
+        if event == "error" or (
+            isinstance(data, dict) and "error" in data and not data.get("choices")
+        ):
+            raise _stream_error(data, payload)
+        return self.add_json(data)
+
+    def add_json(self, data: dict[str, Any]) -> StreamChunk | None:
+        """One parsed chunk object; usage is held back and emitted once by `close`."""
+        self.chunks_seen += 1
+        chunk = StreamChunk()
+        has_meta = self._take_meta(data, chunk)
+        usage = data.get("usage")
+        if usage is None:
+            extra = data.get("x_groq")
+            usage = extra.get("usage") if isinstance(extra, dict) else None
+        if isinstance(usage, dict):
+            self.usage = Usage.from_json(usage)
+        choices = data.get("choices")
+        if not choices:
+            return chunk if has_meta else None
+        choice = choices[0]
+        delta = choice.get("delta") or {}
+        text = delta.get("content")
+        if text:
+            text = self._text_carry.take(text)
+            self._text.append(text)
+            chunk.text = text
+        reasoning = delta.get("reasoning_content")
+        if reasoning is None:
+            reasoning = delta.get("reasoning")
+        if reasoning and isinstance(reasoning, str):
+            reasoning = self._reasoning_carry.take(reasoning)
+            self._reasoning.append(reasoning)
+            chunk.reasoning = reasoning
+        refusal = delta.get("refusal")
+        if refusal:
+            self._refusal.append(refusal)
+            chunk.refusal = refusal
+        calls = delta.get("tool_calls")
+        if calls:
+            chunk.tool_calls = [self._add_call_delta(call) for call in calls]
+        logprobs = choice.get("logprobs")
+        if logprobs:
+            content = logprobs.get("content")
+            if content:
+                self._logprobs.extend(content)
+                chunk.logprobs = content
+        finish = choice.get("finish_reason")
+        if finish:
+            self.finish_reason = finish
+            chunk.finish_reason = finish
+        return chunk
+
+    def _take_meta(self, data: dict[str, Any], chunk: StreamChunk) -> bool:
+        found = False
+        if self.id is None and data.get("id"):
+            self.id = chunk.id = data["id"]
+            self.created = data.get("created")
+            found = True
+        if self.model is None and data.get("model"):
+            self.model = chunk.model = data["model"]
+            found = True
+        if self.system_fingerprint is None and data.get("system_fingerprint"):
+            self.system_fingerprint = chunk.system_fingerprint = data["system_fingerprint"]
+            found = True
+        if self.service_tier is None and data.get("service_tier"):
+            self.service_tier = chunk.service_tier = data["service_tier"]
+            found = True
+        return found
+
+    def _add_call_delta(self, call: dict[str, Any]) -> ToolCallDelta:
+        index = self._index_of(call)
+        state = self._calls.get(index)
+        if state is None:
+            state = self._calls[index] = _CallState()
+        function = call.get("function") or {}
+        new_id = new_name = None
+        if not state.id and call.get("id"):
+            state.id = new_id = call["id"]
+        if not state.name and function.get("name"):
+            state.name = new_name = function["name"]
+        arguments = function.get("arguments") or ""
+        if arguments:
+            arguments = state.carry.take(arguments)
+            state.arguments.append(arguments)
+        return ToolCallDelta(index=index, id=new_id, name=new_name, arguments=arguments)
+
+    def _index_of(self, call: dict[str, Any]) -> int:
+        index = call.get("index")
+        if isinstance(index, int):
+            return index
+        # Some servers omit the index: match by id, else a new id opens a new call.
+        call_id = call.get("id")
+        for known, state in self._calls.items():
+            if call_id and state.id == call_id:
+                return known
+        if call_id or not self._calls:
+            return len(self._calls)
+        return max(self._calls)
+
+    # -- reading the accumulated answer ----------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+    def tool_calls(self) -> list[ToolCall]:
+        """The calls so far, complete or not, in index order."""
+        return [
+            ToolCall(
+                id=state.id or f"call_{index}",
+                name=state.name,
+                arguments="".join(state.arguments),
+                index=index,
+            )
+            for index, state in sorted(self._calls.items())
+        ]
+
+    def result(self) -> ChatResult:
+        """The whole answer as if it had not been streamed."""
+        return ChatResult(
+            id=self.id,
+            model=self.model,
+            content="".join(self._text) if self._text or not self._calls else None,
+            reasoning="".join(self._reasoning) or None,
+            refusal="".join(self._refusal) or None,
+            tool_calls=self.tool_calls(),
+            finish_reason=self.finish_reason,
+            usage=self.usage,
+            logprobs=self._logprobs or None,
+            system_fingerprint=self.system_fingerprint,
+            service_tier=self.service_tier,
+            created=self.created,
+        )

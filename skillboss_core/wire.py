@@ -1,0 +1,132 @@
+"""Builders for the wire format both adapters emit: content parts, tool choice, formats.
+
+Adapters translate *their* message objects; the shape of what goes on the wire is decided
+once, here.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from skillboss_core.params import InvalidParameterError
+
+_AUDIO_FORMATS = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+}
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def data_url(data: bytes | str, mime_type: str) -> str:
+    """A data: URL from raw bytes or an already base64-encoded string."""
+    encoded = base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else data
+    return f"data:{mime_type};base64,{encoded}"
+
+
+def image_part(
+    *,
+    url: str | None = None,
+    data: bytes | str | None = None,
+    mime_type: str | None = None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """An image by URL or by (base64) data; data needs a MIME type (default image/png)."""
+    if url is None and data is None:
+        raise InvalidParameterError("an image block needs a url or data")
+    target = url if url is not None else data_url(data or b"", mime_type or "image/png")
+    image: dict[str, Any] = {"url": target}
+    if detail:
+        image["detail"] = detail
+    return {"type": "image_url", "image_url": image}
+
+
+def audio_part(*, data: bytes | str, mime_type: str | None = None) -> dict[str, Any]:
+    """Inline audio; the gateway (like OpenAI) takes base64 data in wav or mp3."""
+    audio_format = _AUDIO_FORMATS.get((mime_type or "audio/wav").lower())
+    if audio_format is None:
+        raise InvalidParameterError(
+            f"audio must be wav or mp3 (audio/wav, audio/mpeg), got {mime_type!r}"
+        )
+    encoded = base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else data
+    return {"type": "input_audio", "input_audio": {"data": encoded, "format": audio_format}}
+
+
+def file_part(
+    *,
+    data: bytes | str | None = None,
+    mime_type: str | None = None,
+    filename: str | None = None,
+    file_id: str | None = None,
+) -> dict[str, Any]:
+    """A file (e.g. a PDF) as inline base64 data, or by an uploaded file id."""
+    if file_id is not None:
+        return {"type": "file", "file": {"file_id": file_id}}
+    if data is None:
+        raise InvalidParameterError("a file block needs data (base64 or bytes) or a file_id")
+    mime = mime_type or (mimetypes.guess_type(filename)[0] if filename else None)
+    mime = mime or "application/pdf"
+    file: dict[str, Any] = {"file_data": data_url(data, mime)}
+    file["filename"] = filename or ("document.pdf" if mime == "application/pdf" else "file")
+    return {"type": "file", "file": file}
+
+
+def normalize_tool_choice(
+    choice: str | bool | Mapping[str, Any] | None, tool_names: Sequence[str]
+) -> str | dict[str, Any] | None:
+    """Accept the forms users bring from LangChain/LlamaIndex/OpenAI and return the wire form.
+
+    "any" and True mean "required" (True with a single tool forces that tool); a bare tool
+    name forces that tool; "auto", "none", "required" and OpenAI dicts pass through.
+    """
+    if choice is None or choice is False:
+        return None
+    if choice is True:
+        if len(tool_names) == 1:
+            return named_tool_choice(tool_names[0])
+        return "required"
+    if isinstance(choice, str):
+        if choice in ("auto", "none", "required"):
+            return choice
+        if choice == "any":
+            return "required"
+        if choice in tool_names:
+            return named_tool_choice(choice)
+        raise InvalidParameterError(
+            f"tool_choice {choice!r} is neither auto/none/required/any nor one of the tools "
+            f"{list(tool_names)}"
+        )
+    if isinstance(choice, Mapping):
+        if choice.get("type") == "function" and isinstance(choice.get("function"), Mapping):
+            return dict(choice)
+        if isinstance(choice.get("name"), str):
+            return named_tool_choice(str(choice["name"]))
+    raise InvalidParameterError(f"unsupported tool_choice: {choice!r}")
+
+
+def named_tool_choice(name: str) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": name}}
+
+
+def json_schema_format(
+    name: str,
+    schema: Mapping[str, Any],
+    *,
+    strict: bool | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """response_format for structured output with a JSON schema."""
+    spec: dict[str, Any] = {"name": name, "schema": dict(schema)}
+    if description:
+        spec["description"] = description
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}

@@ -1,0 +1,108 @@
+"""vcrpy settings shared by every suite and by the examples: scrubbing and JSON matching."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+RECORD_MODE_ENV = "SKILLBOSS_RECORD"
+PUBLIC_HOST = "api.skillboss.co"
+
+# Headers that can carry a credential or identify an account: never written to a cassette.
+SECRET_HEADERS = (
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "openai-organization",
+    "openai-project",
+    "cookie",
+    "set-cookie",
+)
+# Headers that vary per machine or run and carry nothing a replay needs.
+_NOISE_HEADERS = ("host", "date", "user-agent")
+# Patterns that look like a key; the cassette scan test fails on any match.
+KEY_PATTERNS = (
+    re.compile(r"Bearer\s+[A-Za-z0-9_\-\.]{8,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"),
+    re.compile(r"\bsb[-_](?:live|wholesale)[-_][A-Za-z0-9]{8,}", re.IGNORECASE),
+)
+
+
+def recording_mode() -> str:
+    """`replay` (default), `local` (scripted server) or `live` (the real gateway)."""
+    mode = os.environ.get(RECORD_MODE_ENV, "").strip().lower()
+    return mode if mode in ("local", "live") else "replay"
+
+
+def _drop_noise_headers(headers: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in SECRET_HEADERS
+        and name.lower() not in _NOISE_HEADERS
+        and not name.lower().startswith("x-stainless")
+    }
+
+
+def _scrub_request(request: Any) -> Any:
+    """Drop secrets and SDK noise; record every host as the public gateway's."""
+    request.headers = _drop_noise_headers(dict(request.headers))
+    parts = urlsplit(request.uri)
+    if parts.hostname in ("127.0.0.1", "localhost"):
+        request.uri = urlunsplit(("https", PUBLIC_HOST, parts.path, parts.query, ""))
+    return request
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    response["headers"] = _drop_noise_headers(response.get("headers", {}))
+    return response
+
+
+def json_body_matcher(recorded: Any, live: Any) -> None:
+    """Match request bodies as JSON (key order and spacing do not matter)."""
+
+    def load(request: Any) -> Any:
+        body = request.body
+        if body is None or body == b"":
+            return None
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+
+    assert load(recorded) == load(live), "request bodies differ"
+
+
+def vcr_settings() -> dict[str, Any]:
+    """Keyword arguments for vcr.VCR / pytest-recording's vcr_config."""
+    return {
+        "filter_headers": list(SECRET_HEADERS),
+        "before_record_request": _scrub_request,
+        "before_record_response": _scrub_response,
+        "match_on": ["method", "path", "json_body"],
+        "allow_playback_repeats": True,
+        "decode_compressed_response": True,
+        "record_mode": record_mode(),
+    }
+
+
+def record_mode() -> str:
+    """vcrpy's mode: replay only, or delete and re-record the cassette ("rewrite")."""
+    return "none" if recording_mode() == "replay" else "rewrite"
+
+
+def make_vcr() -> Any:
+    """A configured vcr.VCR for code outside pytest (the examples)."""
+    import vcr
+
+    settings = vcr_settings()
+    if settings["record_mode"] == "rewrite":
+        settings["record_mode"] = "all"
+    recorder = vcr.VCR(**settings)
+    recorder.register_matcher("json_body", json_body_matcher)
+    return recorder

@@ -1,0 +1,89 @@
+"""Settings and clients: where the key and base URL come from, and where they never go."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+
+import pytest
+from pydantic import SecretStr
+
+from skillboss_core import DEFAULT_BASE_URL, Gateway, GatewaySettings, MissingAPIKeyError
+from skillboss_core.settings import USER_AGENT
+
+SECRET = "sk-test-secret-value-0123456789"
+
+
+def test_key_and_base_url_come_from_skillboss_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKILLBOSS_WHOLESALE_KEY", SECRET)
+    monkeypatch.setenv("SKILLBOSS_BASE_URL", "http://127.0.0.1:9/v1/")
+    settings = GatewaySettings()
+    assert settings.require_api_key() == SECRET
+    assert settings.base_url == "http://127.0.0.1:9/v1"
+
+
+def test_missing_key_is_an_error_at_call_time_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SKILLBOSS_WHOLESALE_KEY", raising=False)
+    settings = GatewaySettings()  # construction works without a key
+    with pytest.raises(MissingAPIKeyError, match="SKILLBOSS_WHOLESALE_KEY"):
+        settings.require_api_key()
+    with pytest.raises(MissingAPIKeyError):
+        Gateway(settings).clients.sync_client()
+
+
+def test_openai_env_never_leaks_into_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SKILLBOSS_BASE_URL", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://wrong.example/v1")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-should-not-be-sent")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-should-not-be-sent")
+    client = Gateway(GatewaySettings(api_key=SecretStr(SECRET))).clients.sync_client()
+    assert str(client.base_url).rstrip("/") == DEFAULT_BASE_URL
+    headers = client.default_headers
+    # The SDK marks unset identity headers as omitted; a str value would be sent.
+    assert not isinstance(headers.get("OpenAI-Organization"), str)
+    assert not isinstance(headers.get("OpenAI-Project"), str)
+    assert headers["User-Agent"] == USER_AGENT
+
+
+def test_key_is_not_in_repr_or_dump() -> None:
+    settings = GatewaySettings(api_key=SecretStr(SECRET))
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings.model_dump())
+    assert SECRET not in settings.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("timeout", 0), ("max_retries", -1), ("base_url", "ftp://x")]
+)
+def test_bad_settings_fail_at_construction(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        GatewaySettings(**{field: value})  # type: ignore[arg-type]
+
+
+def test_clients_are_lazy_and_reused() -> None:
+    gateway = Gateway(GatewaySettings(api_key=SecretStr(SECRET)))
+    assert gateway.clients._sync is None
+    assert gateway.clients.sync_client() is gateway.clients.sync_client()
+
+
+def test_async_client_is_per_event_loop_and_reused_within_one() -> None:
+    gateway = Gateway(GatewaySettings(api_key=SecretStr(SECRET)))
+
+    async def grab() -> tuple[object, object]:
+        return gateway.clients.async_client(), gateway.clients.async_client()
+
+    first_a, first_b = asyncio.run(grab())
+    second_a, _ = asyncio.run(grab())
+    assert first_a is first_b
+    assert first_a is not second_a
+
+
+def test_pickling_drops_clients_and_recreates_them() -> None:
+    gateway = Gateway(GatewaySettings(api_key=SecretStr(SECRET), max_retries=5))
+    gateway.clients.sync_client()
+    clone = pickle.loads(pickle.dumps(gateway))
+    assert clone.clients._sync is None
+    assert clone.settings.max_retries == 5
+    assert clone.clients.sync_client().max_retries == 5
