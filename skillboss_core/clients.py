@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
 from typing import Any
 
 import httpx
@@ -18,8 +17,9 @@ import openai
 from skillboss_core.errors import map_status_error
 from skillboss_core.settings import GatewaySettings
 
-# Enough keep-alive connections for an async burst at concurrency 100, bounded in total.
-_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+# Bounded in total; every connection may stay alive, or httpcore closes the extras while
+# requests are still queued for them (churn under bursts wider than the keep-alive limit).
+_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=200)
 _NEVER_RETRIED = frozenset({400, 401, 402, 403, 404, 422})
 
 
@@ -88,9 +88,9 @@ class ClientPool:
         self.settings = settings
         self._lock = threading.Lock()
         self._sync: openai.OpenAI | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
-            weakref.WeakKeyDictionary()
-        )
+        # A plain dict: each client references its loop, so weak keys would never expire.
+        # Clients of closed loops are dropped whenever a new loop asks for one.
+        self._async: dict[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = {}
 
     def sync_client(self) -> openai.OpenAI:
         client = self._sync
@@ -108,6 +108,8 @@ class ClientPool:
             with self._lock:
                 client = self._async.get(loop)
                 if client is None:
+                    for stale in [known for known in self._async if known.is_closed()]:
+                        del self._async[stale]
                     client = build_async_client(self.settings)
                     self._async[loop] = client
         return client

@@ -26,7 +26,7 @@ from skillboss_core.params import InvalidParameterError
 from skillboss_core.response import parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
 from skillboss_core.settings import GatewaySettings
-from skillboss_core.stream import StreamAccumulator
+from skillboss_core.stream import StreamAccumulator, chunks_from_result
 
 logger = logging.getLogger("skillboss_core")
 
@@ -197,6 +197,9 @@ class Gateway:
         )
         accumulator = StreamAccumulator()
         try:
+            if not _is_event_stream(response):
+                yield from chunks_from_result(parse_completion_bytes(response.read()))
+                return
             try:
                 for data in response.iter_bytes():
                     yield from accumulator.feed(data)
@@ -216,6 +219,10 @@ class Gateway:
         )
         accumulator = StreamAccumulator()
         try:
+            if not _is_event_stream(response):
+                for chunk in chunks_from_result(parse_completion_bytes(await response.aread())):
+                    yield chunk
+                return
             try:
                 async for data in response.aiter_bytes():
                     for chunk in accumulator.feed(data):
@@ -239,6 +246,12 @@ class Gateway:
     async def alist_models(self) -> list[str]:
         response = await self.clients.async_client().get("/models", cast_to=httpx.Response)
         return _model_ids(response.content)
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    """False when a server ignored `stream: true` and answered with one JSON body."""
+    content_type = response.headers.get("content-type", "")
+    return "json" not in content_type
 
 
 def _model_ids(content: bytes) -> list[str]:

@@ -306,3 +306,24 @@ class StreamAccumulator:
             service_tier=self.service_tier,
             created=self.created,
         )
+
+
+def chunks_from_result(result: ChatResult) -> list[StreamChunk]:
+    """A whole answer as stream chunks, for servers that ignore `stream: true` and send JSON."""
+    first = StreamChunk(
+        text=result.content or "",
+        reasoning=result.reasoning or "",
+        refusal=result.refusal or "",
+        tool_calls=[
+            ToolCallDelta(index=call.index, id=call.id, name=call.name, arguments=call.arguments)
+            for call in result.tool_calls
+        ]
+        or None,
+        logprobs=result.logprobs,
+        finish_reason=result.finish_reason or "stop",
+        id=result.id,
+        model=result.model,
+        system_fingerprint=result.system_fingerprint,
+        service_tier=result.service_tier,
+    )
+    return [first] + ([StreamChunk(usage=result.usage)] if result.usage else [])

@@ -1371,6 +1371,8 @@ class _Server(ThreadingHTTPServer):
     """Loopback-only threading server that reports handler crashes to its gateway."""
 
     daemon_threads = True
+    # Bursts of hundreds of concurrent connects must queue, not be reset by a full backlog.
+    request_queue_size = 1024
     block_on_close = False
 
     def __init__(self, gateway: ScriptedGateway) -> None:
@@ -1533,6 +1535,7 @@ class ScriptedGateway:
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []
         self.connections_opened = 0
+        self.peak_open_connections = 0
         self.errors: list[str] = []
         self.stop_reason: str | None = None
         self._faults: deque[Fault] = deque()
@@ -1655,6 +1658,7 @@ class ScriptedGateway:
         with self._lock:
             self.connections_opened += 1
             self._open.add(conn)
+            self.peak_open_connections = max(self.peak_open_connections, len(self._open))
 
     def _connection_closed(self, conn: socket.socket) -> None:
         with self._lock:

@@ -87,3 +87,14 @@ def test_pickling_drops_clients_and_recreates_them() -> None:
     assert clone.clients._sync is None
     assert clone.settings.max_retries == 5
     assert clone.clients.sync_client().max_retries == 5
+
+
+def test_clients_of_closed_loops_are_dropped() -> None:
+    gateway = Gateway(GatewaySettings(api_key=SecretStr(SECRET)))
+
+    async def grab() -> None:
+        gateway.clients.async_client()
+
+    for _ in range(5):
+        asyncio.run(grab())
+    assert len(gateway.clients._async) == 1  # only the most recent loop's client is kept

@@ -1,0 +1,41 @@
+"""Fixtures for the fault matrix: a fresh scripted gateway per test, and response tracking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.scripted_gateway import ScriptedGateway
+
+
+@pytest.fixture
+def gateway_server() -> Iterator[ScriptedGateway]:
+    with ScriptedGateway(lifetime=60.0) as server:
+        yield server
+
+
+@pytest.fixture
+def opened_responses(monkeypatch: pytest.MonkeyPatch) -> list[httpx.Response]:
+    """Every httpx response opened during the test, to prove none is left open."""
+    opened: list[httpx.Response] = []
+    sync_send = httpx.Client.send
+    async_send = httpx.AsyncClient.send
+
+    def send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = sync_send(self, request, **kwargs)
+        opened.append(response)
+        return response
+
+    async def asend(
+        self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any
+    ) -> httpx.Response:
+        response = await async_send(self, request, **kwargs)
+        opened.append(response)
+        return response
+
+    monkeypatch.setattr(httpx.Client, "send", send)
+    monkeypatch.setattr(httpx.AsyncClient, "send", asend)
+    return opened

@@ -1,0 +1,99 @@
+"""One shared instance under threads and asyncio tasks; early exits close their responses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from pydantic import SecretStr
+
+from skillboss_core import ChatParams, Gateway, GatewaySettings
+from tests.faults.callers import KEY, MODEL
+from tests.support.scripted_gateway import Fault, ScriptedGateway
+
+
+def shared_gateway(server: ScriptedGateway) -> Gateway:
+    return Gateway(GatewaySettings(api_key=SecretStr(KEY), base_url=server.base_url, max_retries=0))
+
+
+def body(stream: bool, text: str = "hello") -> dict[str, object]:
+    return ChatParams.parse({"model": MODEL}).to_body(
+        [{"role": "user", "content": text}], stream=stream
+    )
+
+
+def test_eight_threads_share_one_instance(gateway_server: ScriptedGateway) -> None:
+    gateway = shared_gateway(gateway_server)
+
+    def work(n: int) -> int:
+        done = 0
+        for i in range(10):
+            if i % 2:
+                assert "".join(c.text for c in gateway.stream(body(True, f"t{n}")))
+            else:
+                assert gateway.complete(body(False, f"t{n}")).content
+            done += 1
+        return done
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(work, range(8))) == 80
+    assert len(gateway_server.requests) == 80
+    assert gateway_server.connections_opened <= 16  # pooled, not one per call
+
+
+def test_500_tasks_across_two_event_loops(gateway_server: ScriptedGateway) -> None:
+    gateway = shared_gateway(gateway_server)
+
+    async def burst() -> int:
+        async def one(i: int) -> bool:
+            if i % 2:
+                return bool("".join([c.text async for c in gateway.astream(body(True))]))
+            return bool((await gateway.acomplete(body(False))).content)
+
+        results = await asyncio.gather(*(one(i) for i in range(500)))
+        return sum(results)
+
+    assert asyncio.run(burst()) == 500
+    assert asyncio.run(burst()) == 500  # a second loop: no "Event loop is closed"
+    assert len(gateway_server.requests) == 1000
+    # pooled: at most the pool's 200 sockets per loop, and far fewer sockets than calls
+    assert gateway_server.peak_open_connections <= 2 * 200
+    assert gateway_server.connections_opened < 1000
+    assert len(gateway.clients._async) == 1  # the dead first loop's client was dropped
+
+
+def test_breaking_out_of_a_stream_closes_the_response(
+    gateway_server: ScriptedGateway, opened_responses: list[httpx.Response]
+) -> None:
+    gateway = shared_gateway(gateway_server)
+    chunks = gateway.stream(body(True, "count " * 50))
+    for chunk in chunks:
+        if chunk.text:
+            break
+    chunks.close()  # what `for` + garbage collection or contextlib.closing do
+    assert opened_responses and all(r.is_closed for r in opened_responses)
+
+
+def test_cancelling_an_async_stream_closes_the_response(
+    gateway_server: ScriptedGateway, opened_responses: list[httpx.Response]
+) -> None:
+    gateway = shared_gateway(gateway_server)
+    gateway_server.enqueue(Fault.keepalive_comments())
+
+    async def consume(started: asyncio.Event) -> None:
+        async for _ in gateway.astream(body(True, "count " * 50)):
+            started.set()
+            await asyncio.sleep(10)
+
+    async def main() -> None:
+        started = asyncio.Event()
+        task = asyncio.create_task(consume(started))
+        await started.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert opened_responses and all(r.is_closed for r in opened_responses)
