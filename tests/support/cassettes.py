@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -96,13 +97,19 @@ def record_mode() -> str:
     return "none" if recording_mode() == "replay" else "rewrite"
 
 
-def make_vcr() -> Any:
-    """A configured vcr.VCR for code outside pytest (the examples)."""
+def use_cassette(path: str) -> Any:
+    """The suites' cassette settings for code outside pytest (the examples).
+
+    `allow_playback_repeats` belongs to use_cassette, not to vcr.VCR; a re-record starts
+    from an empty file ("rewrite" is pytest-recording's word for that).
+    """
     import vcr
 
     settings = vcr_settings()
+    repeats = settings.pop("allow_playback_repeats")
     if settings["record_mode"] == "rewrite":
         settings["record_mode"] = "all"
+        Path(path).unlink(missing_ok=True)
     recorder = vcr.VCR(**settings)
     recorder.register_matcher("json_body", json_body_matcher)
-    return recorder
+    return recorder.use_cassette(path, allow_playback_repeats=repeats)

@@ -294,6 +294,7 @@ _FREE_TEXT_KEYS = frozenset(
     }
 )
 _EXPR_KEYS = frozenset({"expression", "expr", "formula", "equation", "math"})
+_QUOTED = re.compile(r"'([^'\n]+)'|\"([^\"\n]+)\"")
 _NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?(?!\w)")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z][\w'\-]*(?:\s+[A-Z][a-z][\w'\-]*)*")
 _MATH = re.compile(
@@ -644,6 +645,9 @@ class SchemaFaker:
             return after
         if key in _PLACE_KEYS or key in _PERSON_KEYS:
             return _proper_noun(self._text)
+        if key.endswith("name") and (quoted := _QUOTED.search(self._text)):
+            # "a customer named '你好啊集团'": the quoted words are the name (any script).
+            return next(group for group in quoted.groups() if group)
         return None
 
     def _number(self, schema: JSON, name: str, *, integer: bool) -> int | float:

@@ -1,0 +1,398 @@
+"""ChatSkillBoss: a LangChain chat model for the SkillBoss gateway, a drop-in for ChatOpenAI.
+
+The class only translates: LangChain messages and keyword arguments go through
+`skillboss_core` (validation, request body, HTTP, stream reading, errors, fallbacks) and the
+core's neutral results come back as LangChain messages. Nothing here speaks HTTP.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import (
+    BaseChatModel,
+    LangSmithParams,
+    LanguageModelInput,
+    ModelProfile,
+)
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils import secret_from_env
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+from langchain_skillboss.messages import to_wire_messages
+from langchain_skillboss.outputs import ChunkTranslator, to_chat_result
+from langchain_skillboss.profile import model_profile
+from langchain_skillboss.structured import structured_runnable
+from langchain_skillboss.tokens import count_messages, token_ids
+from langchain_skillboss.tools import format_tools, wire_tool_choice
+from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
+from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
+
+DEFAULT_MODEL = "openai/gpt-5.4-mini"
+# Instance fields that are request parameters, in the gateway's names.
+PARAM_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+)
+_CHAT_PARAMS = frozenset(ChatParams.model_fields)
+# Per-call keyword arguments that steer the adapter rather than the request body.
+_CALL_OPTIONS = ("stream", "stream_usage", "fallback_models", "ls_structured_output_format")
+
+
+@dataclass(slots=True)
+class _Request:
+    body: dict[str, Any]
+    fallback_models: list[str]
+    stream_usage: bool
+
+
+def _is_wire_tool(tool: Any) -> bool:
+    return isinstance(tool, Mapping) and tool.get("type") == "function"
+
+
+class ChatSkillBoss(BaseChatModel):
+    """Chat model on the SkillBoss gateway (OpenAI-compatible), built on `skillboss_core`.
+
+    Replace `ChatOpenAI(model=..., ...)` with `ChatSkillBoss(model=..., ...)`: the same
+    parameters, tools, structured output, streaming and usage reporting, plus reasoning
+    text (which ChatOpenAI drops) and model fallbacks.
+
+    ```python
+    from langchain_skillboss import ChatSkillBoss
+
+    llm = ChatSkillBoss(model="openai/gpt-5.4-mini", temperature=0)  # key: SKILLBOSS_WHOLESALE_KEY
+    llm.invoke("Hello").content
+    ```
+
+    Parameters are validated when the model is built and again, merged with per-call
+    overrides, before every request: a bad value is a ValueError and nothing is sent.
+    """
+
+    # Validation errors must never echo the constructor's input: it may hold the key.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "model_name"))
+    """Gateway model id, e.g. 'openai/gpt-5.4-mini' (also accepted as `model_name`)."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(API_KEY_ENV, default=None), repr=False
+    )
+    """SkillBoss wholesale key, from SKILLBOSS_WHOLESALE_KEY; a missing key fails at call time."""
+    base_url: str = Field(default_factory=base_url_from_env)
+    """SKILLBOSS_BASE_URL, else https://api.skillboss.co/v1."""
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    stop: list[str] | str | None = None
+    seed: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    reasoning_effort: str | None = None
+    """One of minimal, low, medium, high."""
+    streaming: bool = False
+    """Stream under the hood even for invoke (callbacks then see every token)."""
+    stream_usage: bool = True
+    """Report usage_metadata (on one chunk) when streaming."""
+    timeout: float | None = DEFAULT_TIMEOUT
+    max_retries: int | None = DEFAULT_MAX_RETRIES
+    """Retries by the openai SDK, the only retry layer (402 is never retried)."""
+    default_headers: dict[str, str] | None = None
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Further request parameters. Unknown constructor keywords land here (with a warning)."""
+    extra_body: dict[str, Any] | None = None
+    """Fields merged into the request body as-is, for gateway features not modelled here."""
+    fallback_models: list[str] = Field(default_factory=list)
+    """Models to try in order when the model is over capacity, rate limited or failing."""
+
+    _gateway: Gateway = PrivateAttr()
+
+    # -- construction ----------------------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_model_kwargs(cls, values: Any) -> Any:
+        """Move unknown keyword arguments into model_kwargs, as LangChain users expect."""
+        if not isinstance(values, dict):
+            return values
+        known = set(cls.model_fields) | {"model_name"}
+        values = dict(values)
+        extra = dict(values.get("model_kwargs") or {})
+        for name in [name for name in values if name not in known]:
+            warnings.warn(
+                f"{name!r} is not a ChatSkillBoss parameter; it was moved to model_kwargs and "
+                "will be sent in the request body.",
+                UserWarning,
+                stacklevel=4,
+            )
+            extra[name] = values.pop(name)
+        for name in [name for name in extra if name in cls.model_fields and name not in values]:
+            warnings.warn(
+                f"{name!r} should be passed as ChatSkillBoss({name}=...), not in model_kwargs.",
+                UserWarning,
+                stacklevel=4,
+            )
+            values[name] = extra.pop(name)
+        values["model_kwargs"] = extra
+        return values
+
+    @model_validator(mode="after")
+    def _validate_and_connect(self) -> Self:
+        """Fail on bad parameters now, not at the first call; set up the (lazy) gateway."""
+        self._params(None, {})
+        settings = GatewaySettings(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=DEFAULT_MAX_RETRIES if self.max_retries is None else self.max_retries,
+            default_headers=self.default_headers,
+        )
+        self._gateway = Gateway(settings)
+        return self
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        return model_profile(self.model)
+
+    @property
+    def model_name(self) -> str:
+        """The model id (ChatOpenAI's attribute name)."""
+        return self.model
+
+    # -- LangChain metadata ----------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "skillboss-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params = {name: getattr(self, name) for name in PARAM_FIELDS}
+        return {
+            "model_name": self.model,
+            "base_url": self.base_url,
+            **{name: value for name, value in params.items() if value is not None},
+            **self.model_kwargs,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="skillboss",
+            ls_model_name=str(kwargs.get("model") or self.model),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens) or kwargs.get(
+            "max_completion_tokens", self.max_completion_tokens
+        )
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        stops = stop or kwargs.get("stop") or self.stop
+        if stops:
+            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
+        return params
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        usage: dict[str, int] = {}
+        for output in llm_outputs:
+            for name, value in ((output or {}).get("token_usage") or {}).items():
+                if isinstance(value, int):
+                    usage[name] = usage.get(name, 0) + value
+        return {"token_usage": usage, "model_name": self.model}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_skillboss", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": API_KEY_ENV}
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _params(self, stop: list[str] | str | None, overrides: Mapping[str, Any]) -> ChatParams:
+        """Instance parameters, model_kwargs and per-call overrides, validated by the core."""
+        values: dict[str, Any] = {"model": self.model}
+        for name in PARAM_FIELDS:
+            values[name] = getattr(self, name)
+        extra: dict[str, Any] = {}
+        for name, value in self.model_kwargs.items():
+            (values if name in _CHAT_PARAMS else extra)[name] = value
+        if self.extra_body:
+            extra.update(self.extra_body)
+        for name, value in overrides.items():
+            if name == "extra_body":
+                extra.update(value or {})
+            else:
+                values[name] = value
+        if stop is not None:
+            values["stop"] = stop
+        if not values.get("stop"):
+            values["stop"] = None  # [] means "no stop sequences", not an empty list on the wire
+        tools = values.get("tools")
+        if tools and not all(_is_wire_tool(tool) for tool in tools):
+            values["tools"] = tools = format_tools(tools)
+        if values.get("tool_choice") is not None:
+            values["tool_choice"] = wire_tool_choice(values["tool_choice"], tools or [])
+        values["extra_body"] = extra or None
+        return ChatParams.parse(values)
+
+    def _prepare(
+        self,
+        messages: Sequence[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        *,
+        stream: bool,
+    ) -> _Request:
+        """Everything that can fail on bad input happens here, before any request."""
+        options = {name: kwargs.pop(name) for name in _CALL_OPTIONS if name in kwargs}
+        params = self._params(stop, kwargs)
+        body = params.to_body(to_wire_messages(messages), stream=stream)
+        fallbacks = options.get("fallback_models")
+        return _Request(
+            body=body,
+            fallback_models=list(self.fallback_models if fallbacks is None else fallbacks),
+            stream_usage=bool(options.get("stream_usage", self.stream_usage)),
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._prepare(messages, stop, kwargs, stream=False)
+        result = self._gateway.complete(request.body, fallback_models=request.fallback_models)
+        return to_chat_result(result)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request = self._prepare(messages, stop, kwargs, stream=False)
+        result = await self._gateway.acomplete(
+            request.body, fallback_models=request.fallback_models
+        )
+        return to_chat_result(result)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # LangChain reports each chunk to the callbacks itself: no on_llm_new_token here.
+        request = self._prepare(messages, stop, kwargs, stream=True)
+        translate = ChunkTranslator(stream_usage=request.stream_usage)
+        for chunk in self._gateway.stream(request.body, fallback_models=request.fallback_models):
+            generation = translate(chunk)
+            if generation is not None:
+                yield generation
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request = self._prepare(messages, stop, kwargs, stream=True)
+        translate = ChunkTranslator(stream_usage=request.stream_usage)
+        chunks = self._gateway.astream(request.body, fallback_models=request.fallback_models)
+        async for chunk in chunks:
+            generation = translate(chunk)
+            if generation is not None:
+                yield generation
+
+    # -- tools and structured output ---------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (dicts, pydantic models, TypedDicts, functions, BaseTools).
+
+        `tool_choice`: "auto", "none", "required", "any" (= required), True (the only tool,
+        or required), a tool name, or a dict; `strict` asks for schema-exact arguments.
+        The tools and choice are checked now, so a mistake fails here, not at the gateway.
+        """
+        formatted = format_tools(tools, strict=strict)
+        bound: dict[str, Any] = {"tools": formatted}
+        choice = wire_tool_choice(tool_choice, formatted)
+        if choice is not None:
+            bound["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            bound["parallel_tool_calls"] = parallel_tool_calls
+        ChatParams.parse({"model": self.model, **bound})
+        return super().bind(**bound, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Answers parsed into `schema` (pydantic class, TypedDict or JSON schema).
+
+        `method`: "json_schema" (default, the gateway's native structured output),
+        "function_calling" (a forced tool call) or "json_mode". A refusal raises
+        `StructuredOutputRefusalError` (or is returned as `parsing_error` with include_raw).
+        """
+        if kwargs:
+            raise ValueError(f"Unsupported arguments for with_structured_output: {sorted(kwargs)}")
+        return structured_runnable(
+            self, schema, method=method, strict=strict, include_raw=include_raw
+        )
+
+    # -- token counting ----------------------------------------------------------------------
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """Approximate token ids, computed offline (see langchain_skillboss.tokens)."""
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        return token_ids(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+    ) -> int:
+        """Approximate prompt tokens, offline; the exact count is in usage_metadata."""
+        return count_messages(messages, tools)

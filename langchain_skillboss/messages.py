@@ -1,0 +1,98 @@
+"""LangChain messages -> Chat Completions wire messages.
+
+Conversion runs before anything is sent, so a message the gateway could not take fails
+here with a clear error instead of as a 400 after a network round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+
+from langchain_skillboss.content import assistant_text, to_parts
+from skillboss_core import InvalidParameterError
+
+
+def _with_name(wire: dict[str, Any], message: BaseMessage) -> dict[str, Any]:
+    if message.name:
+        wire["name"] = message.name
+    return wire
+
+
+def _arguments(args: Any) -> str:
+    try:
+        return json.dumps(args, ensure_ascii=False)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"Tool call arguments must be JSON-serialisable, got {args!r}"
+        ) from None
+
+
+def _assistant(message: AIMessage) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": "assistant", "content": assistant_text(message.content)}
+    calls = [
+        {
+            "id": call.get("id") or f"call_{position}",
+            "type": "function",
+            "function": {"name": call["name"], "arguments": _arguments(call["args"])},
+        }
+        for position, call in enumerate(message.tool_calls)
+    ]
+    calls.extend(
+        {
+            "id": call.get("id") or f"call_invalid_{position}",
+            "type": "function",
+            "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
+        }
+        for position, call in enumerate(message.invalid_tool_calls)
+    )
+    if calls:
+        wire["tool_calls"] = calls
+        # Chat Completions wants null, not "", beside tool calls.
+        wire["content"] = wire["content"] or None
+    return _with_name(wire, message)
+
+
+def _tool(message: ToolMessage) -> dict[str, Any]:
+    # Chat Completions has no error flag for tool results: `status="error"` messages are sent
+    # with their content as-is (LangChain's tool error text already says what went wrong).
+    return {
+        "role": "tool",
+        "tool_call_id": message.tool_call_id,
+        "content": to_parts(message.content),
+    }
+
+
+def to_wire(message: BaseMessage) -> dict[str, Any]:
+    """One LangChain message as a Chat Completions message dict."""
+    if isinstance(message, HumanMessage):
+        return _with_name({"role": "user", "content": to_parts(message.content)}, message)
+    if isinstance(message, AIMessage):
+        return _assistant(message)
+    if isinstance(message, SystemMessage):
+        return _with_name({"role": "system", "content": to_parts(message.content)}, message)
+    if isinstance(message, ToolMessage):
+        return _tool(message)
+    if isinstance(message, ChatMessage):
+        return _with_name({"role": message.role, "content": to_parts(message.content)}, message)
+    if isinstance(message, FunctionMessage):
+        return {"role": "function", "name": message.name, "content": message.text}
+    raise InvalidParameterError(
+        f"Cannot send a {type(message).__name__}: use SystemMessage, HumanMessage, AIMessage, "
+        "ToolMessage or ChatMessage."
+    )
+
+
+def to_wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    return [to_wire(message) for message in messages]

@@ -1,0 +1,196 @@
+"""The core's neutral results -> LangChain messages, generations and chunks.
+
+Streaming is the hot path: `ChunkTranslator` builds each `AIMessageChunk` directly from a
+`StreamChunk`, and only builds metadata dicts on the few chunks that carry metadata.
+Every metadata key appears on exactly one chunk, so LangChain's chunk merging (which
+concatenates strings) never doubles a value; usage appears once, on the final chunk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    InputTokenDetails,
+    InvalidToolCall,
+    OutputTokenDetails,
+    ToolCall,
+    ToolCallChunk,
+    UsageMetadata,
+)
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
+from langchain_core.outputs import ChatResult as LCChatResult
+
+from skillboss_core import ChatResult, StreamChunk, Usage
+from skillboss_core import ToolCall as CoreToolCall
+
+PROVIDER = "skillboss"
+
+
+def usage_metadata(usage: Usage) -> UsageMetadata:
+    """LangChain's usage shape; detail keys only when the gateway reported them."""
+    metadata = UsageMetadata(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+    )
+    if usage.cached_tokens is not None:
+        metadata["input_token_details"] = InputTokenDetails(cache_read=usage.cached_tokens)
+    if usage.reasoning_tokens is not None:
+        metadata["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
+    return metadata
+
+
+def _tool_call(call: CoreToolCall) -> tuple[ToolCall | None, InvalidToolCall | None]:
+    try:
+        args = call.parsed_arguments()
+    except ValueError as exc:
+        error = f"arguments are not valid JSON: {exc}"
+    else:
+        if isinstance(args, dict):
+            return tool_call(name=call.name, args=args, id=call.id), None
+        error = f"arguments must be a JSON object, got {type(args).__name__}"
+    return None, invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=error)
+
+
+def _additional_kwargs(reasoning: str | None, refusal: str | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if reasoning:
+        extra["reasoning_content"] = reasoning
+    if refusal:
+        extra["refusal"] = refusal
+    return extra
+
+
+def to_message(result: ChatResult) -> AIMessage:
+    """A whole answer as an AIMessage (content, tool calls, reasoning, usage, metadata)."""
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for call in result.tool_calls:
+        valid, broken = _tool_call(call)
+        if valid is not None:
+            calls.append(valid)
+        if broken is not None:
+            invalid.append(broken)
+    metadata: dict[str, Any] = {
+        "model_name": result.model or result.requested_model,
+        "finish_reason": result.finish_reason,
+        "id": result.id,
+        "model_provider": PROVIDER,
+    }
+    if result.system_fingerprint:
+        metadata["system_fingerprint"] = result.system_fingerprint
+    if result.service_tier:
+        metadata["service_tier"] = result.service_tier
+    if result.logprobs is not None:
+        metadata["logprobs"] = {"content": result.logprobs}
+    return AIMessage(
+        content=result.content or "",
+        additional_kwargs=_additional_kwargs(result.reasoning, result.refusal),
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage_metadata(result.usage) if result.usage else None,
+        response_metadata=metadata,
+        id=result.id,
+    )
+
+
+def to_chat_result(result: ChatResult) -> LCChatResult:
+    llm_output: dict[str, Any] = {"model_name": result.model or result.requested_model}
+    if result.usage is not None:
+        llm_output["token_usage"] = result.usage.raw
+    return LCChatResult(
+        generations=[ChatGeneration(message=to_message(result))], llm_output=llm_output
+    )
+
+
+class ChunkTranslator:
+    """Turns one stream's StreamChunks into ChatGenerationChunks, tracking once-only keys."""
+
+    __slots__ = ("_model_sent", "_requested_model", "_started", "stream_usage")
+
+    def __init__(self, *, stream_usage: bool) -> None:
+        self.stream_usage = stream_usage
+        self._started = False
+        self._model_sent = False
+        self._requested_model: str | None = None
+
+    def __call__(self, chunk: StreamChunk) -> ChatGenerationChunk | None:
+        """The LangChain chunk for `chunk`, or None when it carries nothing."""
+        metadata = self._metadata(chunk)
+        if (
+            metadata is None
+            and chunk.tool_calls is None
+            and chunk.usage is None
+            and not chunk.reasoning
+            and not chunk.refusal
+        ):
+            if not chunk.text:
+                return None
+            # The common case: a piece of text and nothing else.
+            return ChatGenerationChunk(message=AIMessageChunk(content=chunk.text))
+        usage = chunk.usage if self.stream_usage else None
+        if (
+            usage is None
+            and metadata is None
+            and chunk.tool_calls is None
+            and not (chunk.text or chunk.reasoning or chunk.refusal)
+        ):
+            return None
+        message = AIMessageChunk(
+            content=chunk.text,
+            additional_kwargs=_additional_kwargs(chunk.reasoning, chunk.refusal),
+            tool_call_chunks=_call_chunks(chunk),
+            usage_metadata=usage_metadata(usage) if usage is not None else None,
+            response_metadata=metadata or {},
+            id=chunk.id,
+        )
+        return ChatGenerationChunk(message=message)
+
+    def _metadata(self, chunk: StreamChunk) -> dict[str, Any] | None:
+        """Metadata this chunk introduces; None (no dict built) for plain content chunks."""
+        first = not self._started
+        if not first and (
+            chunk.id is None
+            and chunk.model is None
+            and chunk.finish_reason is None
+            and chunk.logprobs is None
+            and chunk.system_fingerprint is None
+            and chunk.service_tier is None
+        ):
+            return None
+        metadata: dict[str, Any] = {}
+        if first:
+            self._started = True
+            self._requested_model = chunk.requested_model
+            metadata["model_provider"] = PROVIDER
+        if chunk.id is not None:
+            metadata["id"] = chunk.id
+        if chunk.model is not None and not self._model_sent:
+            self._model_sent = True
+            metadata["model_name"] = chunk.model
+        if chunk.system_fingerprint is not None:
+            metadata["system_fingerprint"] = chunk.system_fingerprint
+        if chunk.service_tier is not None:
+            metadata["service_tier"] = chunk.service_tier
+        if chunk.logprobs is not None:
+            metadata["logprobs"] = {"content": chunk.logprobs}
+        if chunk.finish_reason is not None:
+            metadata["finish_reason"] = chunk.finish_reason
+            if not self._model_sent and self._requested_model:
+                # The server never named the model: report the one that was asked for.
+                self._model_sent = True
+                metadata["model_name"] = self._requested_model
+        return metadata
+
+
+def _call_chunks(chunk: StreamChunk) -> list[ToolCallChunk]:
+    if not chunk.tool_calls:
+        return []
+    return [
+        tool_call_chunk(name=delta.name, args=delta.arguments, id=delta.id, index=delta.index)
+        for delta in chunk.tool_calls
+    ]

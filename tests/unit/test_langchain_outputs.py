@@ -1,0 +1,196 @@
+"""Core results and stream chunks -> LangChain messages: once-only metadata, usage, tool calls."""
+
+from __future__ import annotations
+
+from functools import reduce
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+
+from langchain_skillboss.outputs import ChunkTranslator, to_chat_result, to_message
+from skillboss_core import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
+
+USAGE = Usage(
+    prompt_tokens=10,
+    completion_tokens=6,
+    total_tokens=16,
+    cached_tokens=4,
+    reasoning_tokens=2,
+    raw={"prompt_tokens": 10},
+)
+
+
+def stream() -> list[StreamChunk]:
+    return [
+        StreamChunk(
+            id="chatcmpl-1",
+            model="openai/gpt-5.4-mini",
+            system_fingerprint="fp_1",
+            service_tier="default",
+            requested_model="openai/gpt-5.4-mini",
+        ),
+        StreamChunk(reasoning="Think"),
+        StreamChunk(reasoning="ing."),
+        StreamChunk(text="Hel", logprobs=[{"token": "Hel", "logprob": -0.1}]),
+        StreamChunk(text="lo", logprobs=[{"token": "lo", "logprob": -0.2}]),
+        StreamChunk(
+            tool_calls=[
+                ToolCallDelta(index=0, id="c0", name="add", arguments=""),
+                ToolCallDelta(index=1, id="c1", name="mul", arguments='{"a"'),
+            ]
+        ),
+        StreamChunk(tool_calls=[ToolCallDelta(index=0, id=None, name=None, arguments='{"a":1}')]),
+        StreamChunk(tool_calls=[ToolCallDelta(index=1, id=None, name=None, arguments=":2}")]),
+        StreamChunk(),  # an event that added nothing
+        StreamChunk(finish_reason="tool_calls"),
+        StreamChunk(usage=USAGE),
+    ]
+
+
+def translate(chunks: list[StreamChunk], **kwargs: Any) -> list[AIMessageChunk]:
+    translator = ChunkTranslator(stream_usage=kwargs.get("stream_usage", True))
+    out = [translator(chunk) for chunk in chunks]
+    return [g.message for g in out if g is not None]  # type: ignore[misc]
+
+
+def test_empty_events_produce_no_chunk() -> None:
+    messages = translate(stream())
+    assert len(messages) == len(stream()) - 1
+
+
+def test_metadata_keys_appear_on_exactly_one_chunk() -> None:
+    messages = translate(stream())
+    for key in (
+        "model_provider",
+        "model_name",
+        "id",
+        "system_fingerprint",
+        "service_tier",
+        "finish_reason",
+    ):
+        assert sum(key in m.response_metadata for m in messages) == 1, key
+    full = reduce(lambda a, b: a + b, messages)
+    assert full.response_metadata["model_provider"] == "skillboss"
+    assert full.response_metadata["model_name"] == "openai/gpt-5.4-mini"
+    assert full.response_metadata["finish_reason"] == "tool_calls"
+    assert full.response_metadata["logprobs"]["content"] == [
+        {"token": "Hel", "logprob": -0.1},
+        {"token": "lo", "logprob": -0.2},
+    ]
+
+
+def test_usage_once_and_aggregate() -> None:
+    messages = translate(stream())
+    assert sum(m.usage_metadata is not None for m in messages) == 1
+    full = reduce(lambda a, b: a + b, messages)
+    assert full.usage_metadata == {
+        "input_tokens": 10,
+        "output_tokens": 6,
+        "total_tokens": 16,
+        "input_token_details": {"cache_read": 4},
+        "output_token_details": {"reasoning": 2},
+    }
+
+
+def test_stream_usage_false_drops_usage() -> None:
+    messages = translate(stream(), stream_usage=False)
+    assert all(m.usage_metadata is None for m in messages)
+
+
+def test_reasoning_text_and_parallel_tool_calls_aggregate() -> None:
+    full = reduce(lambda a, b: a + b, translate(stream()))
+    assert full.content == "Hello"
+    assert full.additional_kwargs["reasoning_content"] == "Thinking."
+    assert [(c["name"], c["args"], c["id"]) for c in full.tool_calls] == [
+        ("add", {"a": 1}, "c0"),
+        ("mul", {"a": 2}, "c1"),
+    ]
+    assert [c["index"] for c in full.tool_call_chunks] == [0, 1]
+    assert full.content_blocks[0] == {"type": "reasoning", "reasoning": "Thinking."}
+
+
+def test_plain_text_chunks_are_bare() -> None:
+    translator = ChunkTranslator(stream_usage=True)
+    translator(StreamChunk(id="x"))
+    generation = translator(StreamChunk(text="hi"))
+    assert generation is not None
+    message = generation.message
+    assert message.content == "hi"
+    assert message.response_metadata == {} and message.additional_kwargs == {}
+
+
+def test_requested_model_is_reported_when_the_server_names_none() -> None:
+    messages = translate(
+        [StreamChunk(text="a", requested_model="reel-31-api"), StreamChunk(finish_reason="stop")]
+    )
+    full = reduce(lambda a, b: a + b, messages)
+    assert full.response_metadata["model_name"] == "reel-31-api"
+
+
+def result(**overrides: Any) -> ChatResult:
+    values: dict[str, Any] = {
+        "id": "chatcmpl-9",
+        "model": "openai/gpt-5.4-mini",
+        "content": "Hi",
+        "reasoning": "Because.",
+        "refusal": None,
+        "tool_calls": [
+            ToolCall(id="c0", name="add", arguments='{"a": 1}', index=0),
+            ToolCall(id="c1", name="add", arguments="{oops", index=1),
+            ToolCall(id="c2", name="add", arguments="[1]", index=2),
+            ToolCall(id="c3", name="now", arguments="", index=3),
+        ],
+        "finish_reason": "tool_calls",
+        "usage": USAGE,
+        "logprobs": [{"token": "Hi", "logprob": -0.3}],
+        "system_fingerprint": "fp_9",
+        "service_tier": "default",
+    }
+    values.update(overrides)
+    return ChatResult(**values)
+
+
+def test_whole_answer_message() -> None:
+    message = to_message(result())
+    assert message.id == "chatcmpl-9"
+    assert message.content == "Hi"
+    assert message.additional_kwargs == {"reasoning_content": "Because."}
+    assert [(c["id"], c["args"]) for c in message.tool_calls] == [("c0", {"a": 1}), ("c3", {})]
+    assert [c["id"] for c in message.invalid_tool_calls] == ["c1", "c2"]
+    assert message.invalid_tool_calls[0]["args"] == "{oops"
+    assert message.response_metadata == {
+        "model_name": "openai/gpt-5.4-mini",
+        "finish_reason": "tool_calls",
+        "id": "chatcmpl-9",
+        "model_provider": "skillboss",
+        "system_fingerprint": "fp_9",
+        "service_tier": "default",
+        "logprobs": {"content": [{"token": "Hi", "logprob": -0.3}]},
+    }
+    assert message.usage_metadata is not None
+    assert message.usage_metadata["output_token_details"] == {"reasoning": 2}
+
+
+def test_refusal_and_missing_details() -> None:
+    message = to_message(
+        result(
+            content=None,
+            reasoning=None,
+            refusal="No.",
+            tool_calls=[],
+            logprobs=None,
+            usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2),
+        )
+    )
+    assert message.content == ""
+    assert message.additional_kwargs == {"refusal": "No."}
+    assert message.usage_metadata == {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}
+    assert "logprobs" not in message.response_metadata
+
+
+def test_chat_result_carries_token_usage_for_llm_output() -> None:
+    lc_result = to_chat_result(result())
+    assert lc_result.llm_output == {
+        "model_name": "openai/gpt-5.4-mini",
+        "token_usage": {"prompt_tokens": 10},
+    }
