@@ -24,8 +24,12 @@ PUBLIC_BASE_URL = "https://api.skillboss.co/v1"
 
 
 @contextlib.contextmanager
-def gateway_mode(script: str) -> Iterator[dict[str, str]]:
-    """Connection keyword arguments for the model, with the right cassette active."""
+def gateway_mode(script: str, *, url_field: str = "base_url") -> Iterator[dict[str, str]]:
+    """Connection keyword arguments for the model, with the right cassette active.
+
+    `url_field` is the model's name for the base URL: LangChain says `base_url`,
+    LlamaIndex `api_base`.
+    """
     name = Path(script).stem
     cassette = str(ROOT / "cassettes" / "examples" / f"{name}.yaml")
     mode = recording_mode()
@@ -34,7 +38,7 @@ def gateway_mode(script: str) -> Iterator[dict[str, str]]:
 
         with ScriptedGateway() as server, use_cassette(cassette):
             print(f"Mode: recording {name}.yaml against the scripted local gateway")
-            yield {"api_key": REPLAY_KEY, "base_url": server.base_url}
+            yield {"api_key": REPLAY_KEY, url_field: server.base_url}
     elif os.environ.get("SKILLBOSS_WHOLESALE_KEY"):
         print("Mode: live (SKILLBOSS_WHOLESALE_KEY is set)")
         with use_cassette(cassette) if mode == "live" else contextlib.nullcontext():
@@ -44,4 +48,4 @@ def gateway_mode(script: str) -> Iterator[dict[str, str]]:
     else:
         print(f"Mode: replay of cassettes/examples/{name}.yaml (offline: no key is set)")
         with use_cassette(cassette):
-            yield {"api_key": REPLAY_KEY, "base_url": PUBLIC_BASE_URL}
+            yield {"api_key": REPLAY_KEY, url_field: PUBLIC_BASE_URL}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -79,9 +80,88 @@ def core_astream(target: Target) -> str:
     return asyncio.run(run())
 
 
+def _langchain(target: Target) -> Any:
+    from langchain_skillboss import ChatSkillBoss
+
+    return ChatSkillBoss(
+        model=MODEL, api_key=SecretStr(KEY), base_url=target.base_url,
+        max_retries=target.max_retries, timeout=target.timeout,
+        fallback_models=target.fallback_models,
+    )
+
+
+def langchain_invoke(target: Target) -> str:
+    return str(_langchain(target).invoke(PROMPT).content)
+
+
+def langchain_ainvoke(target: Target) -> str:
+    async def run() -> str:
+        return str((await _langchain(target).ainvoke(PROMPT)).content)
+
+    return asyncio.run(run())
+
+
+def langchain_stream(target: Target) -> str:
+    return "".join(str(chunk.content) for chunk in _langchain(target).stream(PROMPT))
+
+
+def langchain_astream(target: Target) -> str:
+    async def run() -> str:
+        return "".join([str(chunk.content) async for chunk in _langchain(target).astream(PROMPT)])
+
+    return asyncio.run(run())
+
+
+def _llamaindex(target: Target) -> Any:
+    from llama_index_skillboss import SkillBoss
+
+    return SkillBoss(
+        model=MODEL, api_key=KEY, api_base=target.base_url,
+        max_retries=target.max_retries, timeout=target.timeout,
+        fallback_models=target.fallback_models,
+    )
+
+
+def _user() -> list[Any]:
+    from llama_index.core.llms import ChatMessage
+
+    return [ChatMessage(role="user", content=PROMPT)]
+
+
+def llamaindex_chat(target: Target) -> str:
+    return str(_llamaindex(target).chat(_user()).message.content)
+
+
+def llamaindex_achat(target: Target) -> str:
+    async def run() -> str:
+        return str((await _llamaindex(target).achat(_user())).message.content)
+
+    return asyncio.run(run())
+
+
+def llamaindex_stream_chat(target: Target) -> str:
+    return "".join(r.delta or "" for r in _llamaindex(target).stream_chat(_user()))
+
+
+def llamaindex_astream_chat(target: Target) -> str:
+    async def run() -> str:
+        responses = await _llamaindex(target).astream_chat(_user())
+        return "".join([r.delta or "" async for r in responses])
+
+    return asyncio.run(run())
+
+
 CALLERS: list[Caller] = [
     Caller("core-sync", False, core_sync),
     Caller("core-async", False, core_async),
     Caller("core-stream", True, core_stream),
     Caller("core-astream", True, core_astream),
+    Caller("langchain-invoke", False, langchain_invoke),
+    Caller("langchain-ainvoke", False, langchain_ainvoke),
+    Caller("langchain-stream", True, langchain_stream),
+    Caller("langchain-astream", True, langchain_astream),
+    Caller("llamaindex-chat", False, llamaindex_chat),
+    Caller("llamaindex-achat", False, llamaindex_achat),
+    Caller("llamaindex-stream_chat", True, llamaindex_stream_chat),
+    Caller("llamaindex-astream_chat", True, llamaindex_astream_chat),
 ]

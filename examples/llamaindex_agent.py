@@ -1,0 +1,64 @@
+"""A LlamaIndex FunctionAgent with two tools, running on SkillBoss.
+
+Run: python examples/llamaindex_agent.py
+- With SKILLBOSS_WHOLESALE_KEY set it talks to the live gateway.
+- Without it, it replays cassettes/examples/llamaindex_agent.yaml (no network, no key).
+- SKILLBOSS_RECORD=local re-records that cassette against the project's scripted gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from _gateway_mode import gateway_mode
+from llama_index.core.agent.workflow import (
+    AgentStream,
+    FunctionAgent,
+    ToolCallResult,
+)
+
+from llama_index_skillboss import SkillBoss
+
+MODEL = "openai/gpt-5.4-mini"
+
+FORECASTS = {"paris": "sunny, 21 C", "oslo": "light rain, 9 C", "tokyo": "cloudy, 17 C"}
+
+
+def get_weather(city: str) -> str:
+    """Get today's weather forecast for a city."""
+    return FORECASTS.get(city.strip().lower(), f"no forecast for {city}")
+
+
+def celsius_to_fahrenheit(celsius: float) -> float:
+    """Convert a temperature in degrees Celsius to degrees Fahrenheit."""
+    return round(celsius * 9 / 5 + 32, 1)
+
+
+async def ask(agent: FunctionAgent, question: str) -> None:
+    """Run the agent, showing tool calls, their results and the streamed answer."""
+    print(f"\nuser: {question}")
+    handler = agent.run(question)
+    async for event in handler.stream_events():
+        if isinstance(event, ToolCallResult):
+            print(f"  [tool] {event.tool_name}({event.tool_kwargs}) -> {event.tool_output.content}")
+        elif isinstance(event, AgentStream) and event.delta:
+            print(event.delta, end="", flush=True)
+    await handler
+    print()
+
+
+def main() -> None:
+    with gateway_mode(__file__, url_field="api_base") as connection:
+        llm = SkillBoss(model=MODEL, max_tokens=400, **connection)
+        agent = FunctionAgent(
+            tools=[get_weather, celsius_to_fahrenheit],
+            llm=llm,
+            system_prompt="Answer with the tools; keep the answer to one sentence.",
+        )
+        asyncio.run(
+            ask(agent, "What is the weather in Paris, and what is 21 Celsius in Fahrenheit?")
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+"""SkillBoss: a LlamaIndex FunctionCallingLLM for the SkillBoss gateway.
+
+Built on skillboss_core (not on llama-index-llms-openai) so none of OpenAILike's traps
+apply: any model id is accepted, it is always a chat model (no /completions), function
+calling is on unless the catalog knows better, and streams always report usage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.prompts import BasePromptTemplate
+from llama_index.core.tools.types import BaseTool
+from llama_index.core.types import PydanticProgramMode
+from llama_index_instrumentation import get_dispatcher
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+
+from llama_index_skillboss.messages import to_wire_messages
+from llama_index_skillboss.responses import chat_response, completion_response
+from llama_index_skillboss.streaming import (
+    achat_stream,
+    acompletion_stream,
+    chat_stream,
+    completion_stream,
+)
+from llama_index_skillboss.structured import JsonSchemaProgram
+from llama_index_skillboss.tools import (
+    keep_first_tool_call,
+    resolve_tool_choice,
+    tool_selections,
+    tool_specs,
+)
+from skillboss_core import (
+    ChatParams,
+    Gateway,
+    GatewaySettings,
+    InvalidParameterError,
+    ModelInfo,
+    lookup,
+)
+from skillboss_core.settings import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    api_key_from_env,
+    base_url_from_env,
+)
+
+DEFAULT_MODEL = "openai/gpt-5.4-mini"
+logger = logging.getLogger(__name__)
+dispatcher = get_dispatcher(__name__)
+
+
+class SkillBoss(FunctionCallingLLM):
+    """Any SkillBoss gateway chat model as a LlamaIndex LLM.
+
+    `Settings.llm = SkillBoss(model="openai/gpt-5.4-mini")` is enough for query engines,
+    chat engines, structured programs and agents. The key comes from
+    SKILLBOSS_WHOLESALE_KEY unless passed; it never appears in repr, dumps or payloads.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(default=DEFAULT_MODEL, description="Gateway model id.")
+    api_key: SecretStr | None = Field(
+        default_factory=api_key_from_env,
+        exclude=True,
+        repr=False,
+        description="SkillBoss wholesale key (default: SKILLBOSS_WHOLESALE_KEY).",
+    )
+    api_base: str = Field(
+        default_factory=base_url_from_env,
+        description="Gateway URL (default: SKILLBOSS_BASE_URL, then the public gateway).",
+    )
+    temperature: float | None = Field(default=None, description="0 to 2; None: the default.")
+    max_tokens: int | None = Field(default=None, description="Cap on generated tokens.")
+    top_p: float | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = Field(default=None, description="Up to 4 stop strings.")
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, description="0 to 20; needs logprobs.")
+    reasoning_effort: str | None = Field(
+        default=None, description="minimal, low, medium or high (reasoning models)."
+    )
+    strict: bool = Field(default=False, description="Strict schemas for tools and outputs.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="More request parameters (e.g. extra_body)."
+    )
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
+    timeout: float | None = Field(default=DEFAULT_TIMEOUT, description="Seconds per request.")
+    default_headers: dict[str, str] | None = Field(default=None, repr=False)
+    context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog.")
+    is_function_calling_model: bool | None = Field(
+        default=None, description="Overrides the catalog (which says True unless known not)."
+    )
+    is_chat_model: bool = Field(
+        default=True, description="Accepted for OpenAILike compatibility; always a chat model."
+    )
+    fallback_models: list[str] = Field(
+        default_factory=list, description="Models to try, in order, when the model fails."
+    )
+
+    _gateway: Gateway | None = PrivateAttr(default=None)
+
+    def __init__(self, **data: Any) -> None:
+        """Fail on bad values now, naming them, rather than at the first request."""
+        super().__init__(**data)
+        self._settings()
+        self._params({})
+        if not self.is_chat_model:
+            logger.warning("SkillBoss always uses /chat/completions; is_chat_model is ignored")
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "skillboss_llm"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        info = self.model_info
+        calling = self.is_function_calling_model
+        return LLMMetadata(
+            context_window=self.context_window or info.context_window,
+            num_output=self.max_tokens or info.max_output_tokens,
+            is_chat_model=True,
+            is_function_calling_model=info.supports_tools if calling is None else calling,
+            model_name=self.model,
+        )
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """What the catalog knows about `model` (conservative defaults if nothing)."""
+        return lookup(self.model)
+
+    # -- gateway plumbing ----------------------------------------------------------------
+
+    def _settings(self) -> GatewaySettings:
+        try:
+            return GatewaySettings(
+                api_key=self.api_key,
+                base_url=self.api_base,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                default_headers=self.default_headers,
+            )
+        except ValueError as exc:
+            raise InvalidParameterError(_first_error(exc)) from None
+
+    def _client(self) -> Gateway:
+        """The gateway for the current settings, reused across calls (pooled connections)."""
+        settings = self._settings()
+        settings.require_api_key()
+        if self._gateway is None or self._gateway.settings != settings:
+            self._gateway = Gateway(settings)
+        return self._gateway
+
+    def _params(self, kwargs: dict[str, Any]) -> ChatParams:
+        values = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+            "stop": self.stop,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+            "reasoning_effort": self.reasoning_effort,
+            **self.additional_kwargs,
+            **kwargs,
+        }
+        return ChatParams.parse(values)
+
+    def _request(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], *, stream: bool
+    ) -> tuple[dict[str, Any], bool]:
+        """The validated request body, and whether to keep only the first tool call."""
+        params = self._params(kwargs)
+        body = params.to_body(to_wire_messages(messages), stream=stream)
+        return body, params.parallel_tool_calls is False
+
+    # -- chat ------------------------------------------------------------------------------
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        body, single = self._request(messages, kwargs, stream=False)
+        result = self._client().complete(body, fallback_models=self.fallback_models)
+        return chat_response(result, single_call=single)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        body, single = self._request(messages, kwargs, stream=False)
+        result = await self._client().acomplete(body, fallback_models=self.fallback_models)
+        return chat_response(result, single_call=single)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        body, single = self._request(messages, kwargs, stream=True)
+        chunks = self._client().stream(body, fallback_models=self.fallback_models)
+        return chat_stream(chunks, single_call=single)
+
+    def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        body, single = self._request(messages, kwargs, stream=True)
+        chunks = self._client().astream(body, fallback_models=self.fallback_models)
+        return achat_stream(chunks, single_call=single)
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return self._astream_chat(messages, **kwargs)
+
+    # -- completion (a chat with one user message; no nested chat events) ------------------
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return completion_response(self._chat(_prompt_messages(prompt), **kwargs))
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        return completion_response(await self._achat(_prompt_messages(prompt), **kwargs))
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        body, _ = self._request(_prompt_messages(prompt), kwargs, stream=True)
+        return completion_stream(self._client().stream(body, fallback_models=self.fallback_models))
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        body, _ = self._request(_prompt_messages(prompt), kwargs, stream=True)
+        chunks = self._client().astream(body, fallback_models=self.fallback_models)
+        return acompletion_stream(chunks)
+
+    # -- tools -----------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: Any = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Chat kwargs for a tool turn; the caller's chat_history is copied, never changed."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        specs = tool_specs(tools, strict=self.strict if strict is None else strict)
+        chat_kwargs: dict[str, Any] = {"messages": messages, **kwargs}
+        if specs:
+            names = [spec["function"]["name"] for spec in specs]
+            chat_kwargs["tools"] = specs
+            chat_kwargs["tool_choice"] = resolve_tool_choice(tool_choice, tool_required, names)
+            if not allow_parallel_tool_calls:
+                # Sent to the gateway, and enforced on the answer (see _request).
+                chat_kwargs["parallel_tool_calls"] = False
+        return chat_kwargs
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        return response if allow_parallel_tool_calls else keep_first_tool_call(response)
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        return tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
+
+    # -- structured output -----------------------------------------------------------------
+
+    def _uses_json_schema(self) -> bool:
+        return (
+            self.pydantic_program_mode == PydanticProgramMode.DEFAULT
+            and self.model_info.supports_json_schema
+        )
+
+    def structured_predict(
+        self,
+        output_cls: Any,
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
+        """json_schema where the catalog says so; LlamaIndex's tool-calling program otherwise."""
+        if not self._uses_json_schema():
+            return super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        program = JsonSchemaProgram(self, output_cls, prompt)
+        result = program(llm_kwargs=llm_kwargs, **prompt_args)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    async def astructured_predict(
+        self,
+        output_cls: Any,
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
+        if not self._uses_json_schema():
+            return await super().astructured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        program = JsonSchemaProgram(self, output_cls, prompt)
+        result = await program.acall(llm_kwargs=llm_kwargs, **prompt_args)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    def _structured_stream_call(
+        self,
+        output_cls: Any,
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
+        """The program behind stream_structured_predict (and StructuredLLM.stream_chat)."""
+        program = self._structured_program(output_cls, prompt)
+        return program.stream_call(llm_kwargs=llm_kwargs, **prompt_args)
+
+    async def _structured_astream_call(
+        self,
+        output_cls: Any,
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
+        program = self._structured_program(output_cls, prompt)
+        return await program.astream_call(llm_kwargs=llm_kwargs, **prompt_args)
+
+    def _structured_program(self, output_cls: Any, prompt: BasePromptTemplate) -> Any:
+        if self._uses_json_schema():
+            return JsonSchemaProgram(self, output_cls, prompt)
+        from llama_index.core.program.function_program import get_function_tool
+        from llama_index.core.program.utils import get_program_for_llm
+
+        extra: dict[str, Any] = {}
+        calling_mode = self.pydantic_program_mode in (
+            PydanticProgramMode.DEFAULT,
+            PydanticProgramMode.FUNCTION,
+        )
+        if calling_mode and self.metadata.is_function_calling_model:
+            # Streaming programs do not pass tool_required: force the one tool instead.
+            tool = get_function_tool(output_cls).metadata.to_openai_tool(skip_length_check=True)
+            extra["tool_choice"] = tool["function"]["name"]
+        return get_program_for_llm(
+            output_cls, prompt, self, pydantic_program_mode=self.pydantic_program_mode, **extra
+        )
+
+
+def _prompt_messages(prompt: str) -> list[ChatMessage]:
+    return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+
+def _first_error(exc: ValueError) -> str:
+    """A readable message from a pydantic ValidationError (or any ValueError)."""
+    errors = getattr(exc, "errors", None)
+    details = errors() if callable(errors) else None
+    if not details:
+        return str(exc)
+    first = details[0]
+    where = ".".join(str(part) for part in first.get("loc", ())).replace("base_url", "api_base")
+    message = str(first.get("msg", exc)).removeprefix("Value error, ")
+    message = message.replace("base_url", "api_base")
+    return message if where in message else f"{where}: {message}"

@@ -1,0 +1,124 @@
+"""Gateway answers (skillboss_core results) as LlamaIndex ChatResponse / CompletionResponse.
+
+Usage goes both in `raw["usage"]` and in `additional_kwargs` (prompt_tokens,
+completion_tokens, total_tokens): TokenCountingHandler reads the first and falls back to
+the second, so SkillBoss calls are counted from the gateway's numbers, not estimated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    CompletionResponse,
+    LogProb,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from skillboss_core import ChatResult, ToolCall, Usage
+
+
+def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
+    """Token counts under the names LlamaIndex's OpenAI integration uses."""
+    if usage is None:
+        return {}
+    counts: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.cached_tokens is not None:
+        counts["cached_tokens"] = usage.cached_tokens
+    if usage.reasoning_tokens is not None:
+        counts["reasoning_tokens"] = usage.reasoning_tokens
+    return counts
+
+
+def to_logprobs(entries: Sequence[dict[str, Any]] | None) -> list[list[LogProb]] | None:
+    """One list per generated token: its top alternatives, or the token itself."""
+    if not entries:
+        return None
+    return [
+        [
+            LogProb(token=alt["token"], logprob=alt["logprob"], bytes=alt.get("bytes") or [])
+            for alt in (entry.get("top_logprobs") or [entry])
+        ]
+        for entry in entries
+    ]
+
+
+def parse_arguments(arguments: str) -> dict[str, Any] | str:
+    """Arguments as a dict when they are a complete JSON object, else the text as sent."""
+    if not arguments.strip():
+        return {}
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return arguments
+    return parsed if isinstance(parsed, dict) else arguments
+
+
+def message_fields(
+    content: str,
+    reasoning: str,
+    refusal: str,
+    calls: Sequence[ToolCall],
+    reasoning_tokens: int | None = None,
+) -> dict[str, Any]:
+    """`blocks` and `additional_kwargs` of an assistant message, streamed or not."""
+    blocks: list[Any] = []
+    if reasoning:
+        blocks.append(ThinkingBlock(content=reasoning, num_tokens=reasoning_tokens))
+    if content or not calls:
+        blocks.append(TextBlock(text=content))
+    blocks.extend(
+        ToolCallBlock(
+            tool_call_id=call.id, tool_name=call.name, tool_kwargs=parse_arguments(call.arguments)
+        )
+        for call in calls
+    )
+    extra: dict[str, Any] = {}
+    if calls:
+        extra["tool_calls"] = [call.to_wire() for call in calls]
+    if refusal:
+        extra["refusal"] = refusal
+    return {"blocks": blocks, "additional_kwargs": extra}
+
+
+def assistant_message(fields: dict[str, Any]) -> ChatMessage:
+    return ChatMessage(role=MessageRole.ASSISTANT, **fields)
+
+
+def chat_response(result: ChatResult, *, single_call: bool = False) -> ChatResponse:
+    """A whole answer; with `single_call`, tool calls after the first are dropped."""
+    calls = result.tool_calls[:1] if single_call else result.tool_calls
+    fields = message_fields(
+        result.content or "",
+        result.reasoning or "",
+        result.refusal or "",
+        calls,
+        result.usage.reasoning_tokens if result.usage else None,
+    )
+    return ChatResponse(
+        message=assistant_message(fields),
+        raw=result.raw,
+        logprobs=to_logprobs(result.logprobs),
+        additional_kwargs=usage_kwargs(result.usage),
+    )
+
+
+def completion_response(response: ChatResponse) -> CompletionResponse:
+    """The completion view of a whole chat answer."""
+    return CompletionResponse(
+        text=response.message.content or "",
+        raw=response.raw,
+        logprobs=response.logprobs,
+        additional_kwargs=response.additional_kwargs,
+    )

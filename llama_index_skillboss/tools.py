@@ -1,0 +1,125 @@
+"""Function calling between LlamaIndex tools and the gateway's OpenAI tool format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from llama_index.core.base.llms.types import ChatResponse, ToolCallBlock
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+from llama_index.core.tools.types import BaseTool
+
+from skillboss_core import wire
+
+
+def tool_specs(tools: Sequence[BaseTool], *, strict: bool) -> list[dict[str, Any]]:
+    """OpenAI tool dicts; `strict` also closes every object schema, as strict mode needs."""
+    specs = []
+    for tool in tools:
+        spec = tool.metadata.to_openai_tool(skip_length_check=True)
+        if strict:
+            function = spec["function"]
+            function["strict"] = True
+            function["parameters"] = strict_schema(function.get("parameters") or {})
+        specs.append(spec)
+    return specs
+
+
+def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy where each object with properties allows no others and requires them all."""
+
+    def visit(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            out = {key: visit(value) for key, value in node.items()}
+            if out.get("type") == "object" and isinstance(out.get("properties"), dict):
+                out["additionalProperties"] = False
+                out["required"] = list(out["properties"])
+            return out
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        return node
+
+    return dict(visit(schema))
+
+
+def resolve_tool_choice(
+    tool_choice: Any, tool_required: bool, names: Sequence[str]
+) -> str | dict[str, Any] | None:
+    """The wire tool_choice: an explicit choice wins, else `required` or `auto`."""
+    if tool_choice is not None:
+        return wire.normalize_tool_choice(tool_choice, names)
+    return "required" if tool_required else "auto"
+
+
+def tool_selections(response: ChatResponse, *, error_on_no_tool_call: bool) -> list[ToolSelection]:
+    """The tool calls of a response, also mid-stream (arguments may be partial JSON then)."""
+    blocks = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
+    if not blocks:
+        blocks = _legacy_blocks(response.message.additional_kwargs.get("tool_calls"))
+    if not blocks and error_on_no_tool_call:
+        raise ValueError(
+            "Expected the model to call a tool, but the response has no tool calls "
+            f"(content: {(response.message.content or '')[:200]!r})"
+        )
+    return [
+        ToolSelection(
+            tool_id=block.tool_call_id or f"call_{position}",
+            tool_name=block.tool_name,
+            tool_kwargs=_arguments(block, strict=error_on_no_tool_call),
+        )
+        for position, block in enumerate(blocks)
+    ]
+
+
+def _legacy_blocks(calls: Any) -> list[ToolCallBlock]:
+    """Tool calls kept only in additional_kwargs (messages from other integrations)."""
+    blocks = []
+    for call in calls if isinstance(calls, list) else []:
+        data = call.model_dump() if hasattr(call, "model_dump") else call
+        function = data.get("function") if isinstance(data, dict) else None
+        if isinstance(function, dict) and function.get("name"):
+            arguments = function.get("arguments")
+            blocks.append(
+                ToolCallBlock(
+                    tool_call_id=data.get("id"),
+                    tool_name=function["name"],
+                    tool_kwargs=arguments if isinstance(arguments, (dict, str)) else {},
+                )
+            )
+    return blocks
+
+
+def _arguments(block: ToolCallBlock, *, strict: bool) -> dict[str, Any]:
+    """Parsed arguments. Lenient callers (agents mid-stream) get partial JSON repaired."""
+    arguments = block.tool_kwargs
+    if isinstance(arguments, dict):
+        return arguments
+    try:
+        parsed = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        if strict:
+            raise ValueError(
+                f"The arguments the model wrote for tool {block.tool_name!r} are not valid "
+                f"JSON: {arguments[:200]!r}"
+            ) from None
+        try:
+            parsed = parse_partial_json(arguments)
+        except ValueError:
+            parsed = {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def keep_first_tool_call(response: ChatResponse) -> ChatResponse:
+    """allow_parallel_tool_calls=False: a response with at most one tool call."""
+    message = response.message
+    calls = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
+    if len(calls) <= 1:
+        return response
+    blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is calls[0]]
+    extra = dict(message.additional_kwargs)
+    if isinstance(extra.get("tool_calls"), list):
+        extra["tool_calls"] = extra["tool_calls"][:1]
+    trimmed = message.model_copy(update={"blocks": blocks, "additional_kwargs": extra})
+    return response.model_copy(update={"message": trimmed})

@@ -1,0 +1,312 @@
+"""Streams as LlamaIndex sees them: deltas, the message so far, tools, usage, cost (no HTTP).
+
+The gateway is replaced by a fake that replays realistic SSE bytes through the core's real
+stream reader, so repeated ids, whole calls in one delta and split arguments are the
+core's actual output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import tracemalloc
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import pytest
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from llama_index_skillboss import SkillBoss
+from llama_index_skillboss.lazy import PartialMessage
+from skillboss_core import StreamAccumulator, StreamChunk, Usage
+from tests.unit import sse_fixtures as fx
+
+HELLO = [ChatMessage(role="user", content="hello")]
+
+
+class FakeGateway:
+    """Stands in for skillboss_core.Gateway: streams prepared chunks, records bodies."""
+
+    def __init__(self, chunks: Sequence[StreamChunk] | Iterator[StreamChunk]) -> None:
+        self.chunks = chunks
+        self.bodies: list[dict[str, Any]] = []
+        self.closed = False
+
+    def stream(
+        self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()
+    ) -> Iterator[StreamChunk]:
+        self.bodies.append(body)
+        try:
+            yield from self.chunks
+        finally:
+            self.closed = True
+
+    async def astream(
+        self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()
+    ) -> AsyncIterator[StreamChunk]:
+        self.bodies.append(body)
+        for chunk in self.chunks:
+            yield chunk
+
+
+def chunks_of(data: bytes) -> list[StreamChunk]:
+    accumulator = StreamAccumulator()
+    return [*accumulator.feed(data), *accumulator.close()]
+
+
+@pytest.fixture
+def llm() -> SkillBoss:
+    return SkillBoss(api_key="sk-unit-0123456789abcdef")
+
+
+def use(monkeypatch: pytest.MonkeyPatch, gateway: FakeGateway) -> FakeGateway:
+    monkeypatch.setattr(SkillBoss, "_client", lambda self: gateway)
+    return gateway
+
+
+def test_every_response_has_its_delta_and_the_message_so_far(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = use(monkeypatch, FakeGateway(chunks_of(fx.openai_text_stream())))
+    responses = list(llm.stream_chat(HELLO))
+    assert [r.delta for r in responses] == ["Hello", ", world", ""]
+    assert [r.message.content for r in responses] == ["Hello", "Hello, world", "Hello, world"]
+    assert gateway.bodies[0]["stream_options"] == {"include_usage": True}
+
+
+def test_usage_is_on_the_final_response_where_token_counting_reads_it(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, FakeGateway(chunks_of(fx.openai_text_stream())))
+    *partials, final = llm.stream_chat(HELLO)
+    assert final.additional_kwargs == {
+        "prompt_tokens": 12,
+        "completion_tokens": 7,
+        "total_tokens": 19,
+        "cached_tokens": 4,
+        "reasoning_tokens": 3,
+    }
+    assert final.raw["usage"]["prompt_tokens"] == 12
+    assert final.raw["finish_reason"] == "stop"
+    assert final.raw["id"] == "chatcmpl-fixture"
+    assert all(r.raw is None and "prompt_tokens" not in r.additional_kwargs for r in partials)
+
+
+def test_usage_on_the_finish_chunk_deepseek_style_with_reasoning(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, FakeGateway(chunks_of(fx.deepseek_reasoning_stream())))
+    responses = list(llm.stream_chat(HELLO))
+    thinking = [r.additional_kwargs.get("thinking_delta") for r in responses]
+    assert [t for t in thinking if t] == ["Think ", "hard."]
+    final = responses[-1]
+    assert final.message.content == "42"
+    block = final.message.blocks[0]
+    assert isinstance(block, ThinkingBlock)
+    assert (block.content, block.num_tokens) == ("Think hard.", 3)
+    assert final.additional_kwargs["total_tokens"] == 19
+
+
+@pytest.mark.parametrize("repeat_ids", [False, True])
+def test_parallel_tool_calls_accumulate_with_ids_and_names_once(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch, repeat_ids: bool
+) -> None:
+    use(monkeypatch, FakeGateway(chunks_of(fx.parallel_tool_stream(repeat_ids=repeat_ids))))
+    final = list(llm.stream_chat(HELLO))[-1]
+    blocks = [b for b in final.message.blocks if isinstance(b, ToolCallBlock)]
+    assert [(b.tool_call_id, b.tool_name, b.tool_kwargs) for b in blocks] == [
+        ("call_0", "get_weather", {"city": "Paris"}),
+        ("call_1", "get_time", {"tz": "CET"}),
+    ]
+    assert final.message.additional_kwargs["tool_calls"] == [
+        {
+            "id": "call_0",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+        },
+        {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "get_time", "arguments": '{"tz": "CET"}'},
+        },
+    ]
+    selections = llm.get_tool_calls_from_response(final)
+    assert [(s.tool_id, s.tool_name, s.tool_kwargs) for s in selections] == [
+        ("call_0", "get_weather", {"city": "Paris"}),
+        ("call_1", "get_time", {"tz": "CET"}),
+    ]
+
+
+def test_whole_call_in_one_delta(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, FakeGateway(chunks_of(fx.groq_whole_call_stream())))
+    final = list(llm.stream_chat(HELLO))[-1]
+    [selection] = llm.get_tool_calls_from_response(final)
+    assert (selection.tool_id, selection.tool_name, selection.tool_kwargs) == (
+        "fc_1",
+        "lookup",
+        {"q": "x"},
+    )
+    assert final.message.content is None  # tool calls only, no text block
+
+
+def test_partial_arguments_mid_stream_never_raise_for_lenient_callers(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, FakeGateway(chunks_of(fx.parallel_tool_stream())))
+    seen = []
+    for response in llm.stream_chat(HELLO):
+        seen.append(llm.get_tool_calls_from_response(response, error_on_no_tool_call=False))
+    # '{"ci' is not JSON; the lenient parse repairs what it can and never raises.
+    assert seen[1][0].tool_name == "get_weather" and isinstance(seen[1][0].tool_kwargs, dict)
+    assert seen[-1][0].tool_kwargs == {"city": "Paris"}
+
+
+def test_strict_callers_get_clear_errors(llm: SkillBoss) -> None:
+    no_call = ChatResponse(message=ChatMessage(role="assistant", content="no tools today"))
+    with pytest.raises(ValueError, match="no tool calls"):
+        llm.get_tool_calls_from_response(no_call)
+    assert llm.get_tool_calls_from_response(no_call, error_on_no_tool_call=False) == []
+    broken = ChatResponse(
+        message=ChatMessage(
+            role="assistant",
+            blocks=[ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs='{"a": ')],
+        )
+    )
+    with pytest.raises(ValueError, match="not valid JSON"):
+        llm.get_tool_calls_from_response(broken)
+
+
+def test_single_tool_call_when_parallel_calls_are_off(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = use(monkeypatch, FakeGateway(chunks_of(fx.parallel_tool_stream())))
+    final = list(llm.stream_chat(HELLO, parallel_tool_calls=False))[-1]
+    assert [s.tool_name for s in llm.get_tool_calls_from_response(final)] == ["get_weather"]
+    assert len(final.message.additional_kwargs["tool_calls"]) == 1
+    assert gateway.bodies[0]["parallel_tool_calls"] is False
+
+
+def test_refusal_and_logprobs(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = {"token": "No", "logprob": -0.5, "bytes": [78, 111], "top_logprobs": []}
+    data = b"".join(
+        [
+            fx.event(
+                fx.chunk({"role": "assistant", "content": "No", "refusal": None}, logprobs=[entry])
+            ),
+            fx.event(fx.chunk({"refusal": "I can't help."})),
+            fx.event(fx.chunk({}, finish="stop")),
+            fx.event("[DONE]"),
+        ]
+    )
+    use(monkeypatch, FakeGateway(chunks_of(data)))
+    responses = list(llm.stream_chat(HELLO))
+    assert responses[0].logprobs is not None
+    assert [(p.token, p.logprob) for p in responses[0].logprobs[0]] == [("No", -0.5)]
+    final = responses[-1]
+    assert final.message.additional_kwargs["refusal"] == "I can't help."
+    assert final.logprobs is not None and len(final.logprobs) == 1
+    assert final.raw["usage"] is None and final.additional_kwargs == {}
+
+
+def test_snapshots_serialise_pickle_and_compare_like_plain_messages(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, FakeGateway(chunks_of(fx.parallel_tool_stream())))
+    responses = list(llm.stream_chat(HELLO))
+    snapshot = responses[2].message
+    assert isinstance(snapshot, PartialMessage)
+    plain = ChatMessage.model_validate(snapshot.model_dump())
+    assert plain.blocks == snapshot.blocks
+    assert plain.additional_kwargs == snapshot.additional_kwargs
+    assert responses[2].model_dump()["message"]["blocks"][0]["tool_name"] == "get_weather"
+    again = pickle.loads(pickle.dumps(responses[3].message))
+    assert again == responses[3].message
+    assert "get_weather" in repr(responses[1].message)
+    assert type(responses[-1].message) is ChatMessage  # the final message is a plain one
+
+
+def test_stopping_early_closes_the_gateway_stream(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = use(monkeypatch, FakeGateway(chunks_of(fx.openai_text_stream())))
+    stream = llm.stream_chat(HELLO)
+    next(stream)
+    stream.close()
+    assert gateway.closed
+
+
+def test_stream_complete_and_async_streams(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, FakeGateway(chunks_of(fx.openai_text_stream())))
+    completions = list(llm.stream_complete("hello"))
+    assert [c.delta for c in completions] == ["Hello", ", world", ""]
+    assert [c.text for c in completions] == ["Hello", "Hello, world", "Hello, world"]
+    assert completions[-1].additional_kwargs["total_tokens"] == 19
+
+    async def collect() -> tuple[list[ChatResponse], list[Any]]:
+        chats = [r async for r in await llm.astream_chat(HELLO)]
+        texts = [r async for r in await llm.astream_complete("hello")]
+        return chats, texts
+
+    chats, texts = asyncio.run(collect())
+    assert chats[-1].message.content == "Hello, world" and chats[-1].raw["usage"]
+    assert texts[-1].text == "Hello, world"
+
+
+# -- cost: linear time, bounded memory -----------------------------------------------------------
+
+
+def many_chunks(count: int) -> Iterator[StreamChunk]:
+    for _ in range(count):
+        yield StreamChunk(text="tok ")
+    yield StreamChunk(finish_reason="stop")
+    yield StreamChunk(usage=Usage(prompt_tokens=1, completion_tokens=count, total_tokens=count + 1))
+
+
+def test_a_long_stream_never_rebuilds_the_text_so_far(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linear time without a clock: reading deltas never materialises "the message so far"."""
+    from llama_index_skillboss import lazy
+
+    builds = 0
+    original = lazy.Deferred._built
+
+    def counting(self: lazy.Deferred) -> dict[str, Any]:
+        nonlocal builds
+        if object.__getattribute__(self, "__pydantic_private__").get("_builder") is not None:
+            builds += 1
+        return original(self)
+
+    monkeypatch.setattr(lazy.Deferred, "_built", counting)
+    use(monkeypatch, FakeGateway(many_chunks(100_000)))
+    last = None
+    deltas = lazy_snapshots = 0
+    for response in llm.stream_chat(HELLO):
+        deltas += len(response.delta or "")
+        lazy_snapshots += isinstance(response.message, lazy.Deferred)
+        last = response
+    assert lazy_snapshots >= 100_000, "the message so far must be a deferred snapshot"
+    assert builds == 0, "a snapshot of the text so far was built while streaming"
+    assert last is not None and deltas == len("tok ") * 100_000
+    assert last.message.content == "tok " * 100_000
+    assert last.additional_kwargs["completion_tokens"] == 100_000
+
+
+def test_a_long_stream_is_bounded_in_memory(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, FakeGateway(many_chunks(100_000)))
+    tracemalloc.start()
+    try:
+        for _ in llm.stream_chat(HELLO):
+            pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The answer is 400 kB of text; copies per chunk would need gigabytes.
+    assert peak < 20_000_000, peak
