@@ -84,8 +84,11 @@ def _langchain(target: Target) -> Any:
     from langchain_skillboss import ChatSkillBoss
 
     return ChatSkillBoss(
-        model=MODEL, api_key=SecretStr(KEY), base_url=target.base_url,
-        max_retries=target.max_retries, timeout=target.timeout,
+        model=MODEL,
+        api_key=SecretStr(KEY),
+        base_url=target.base_url,
+        max_retries=target.max_retries,
+        timeout=target.timeout,
         fallback_models=target.fallback_models,
     )
 
@@ -116,8 +119,11 @@ def _llamaindex(target: Target) -> Any:
     from llama_index_skillboss import SkillBoss
 
     return SkillBoss(
-        model=MODEL, api_key=KEY, api_base=target.base_url,
-        max_retries=target.max_retries, timeout=target.timeout,
+        model=MODEL,
+        api_key=KEY,
+        api_base=target.base_url,
+        max_retries=target.max_retries,
+        timeout=target.timeout,
         fallback_models=target.fallback_models,
     )
 

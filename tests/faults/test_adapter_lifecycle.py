@@ -72,7 +72,8 @@ def test_breaking_out_of_a_stream_closes_the_response(
     model = build(kind, gateway_server)
     text = "count " * 50
     stream = (
-        model.stream(text) if kind == "langchain"
+        model.stream(text)
+        if kind == "langchain"
         else model.stream_chat([ChatMessage(role="user", content=text)])
     )
     next(iter(stream))
