@@ -23,6 +23,16 @@ from langchain_core.messages import (
 from langchain_skillboss.content import assistant_text, to_parts
 from skillboss_core import InvalidParameterError
 
+# Roles a free-form ChatMessage may carry, with LangChain's aliases mapped to the wire's.
+_CHAT_ROLES = {
+    "user": "user",
+    "human": "user",
+    "system": "system",
+    "developer": "developer",
+    "assistant": "assistant",
+    "ai": "assistant",
+}
+
 
 def _with_name(wire: dict[str, Any], message: BaseMessage) -> dict[str, Any]:
     if message.name:
@@ -85,7 +95,13 @@ def to_wire(message: BaseMessage) -> dict[str, Any]:
     if isinstance(message, ToolMessage):
         return _tool(message)
     if isinstance(message, ChatMessage):
-        return _with_name({"role": message.role, "content": to_parts(message.content)}, message)
+        role = _CHAT_ROLES.get(message.role)
+        if role is None:
+            raise InvalidParameterError(
+                f"ChatMessage role {message.role!r} is not one the gateway takes: use one of "
+                f"{sorted(_CHAT_ROLES)} (or ToolMessage for tool results)"
+            )
+        return _with_name({"role": role, "content": to_parts(message.content)}, message)
     if isinstance(message, FunctionMessage):
         return {"role": "function", "name": message.name, "content": message.text}
     raise InvalidParameterError(

@@ -8,6 +8,7 @@ only: clients are recreated on first use after unpickling (process pools, Ray wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -120,6 +121,13 @@ class ClientPool:
             if self._sync is not None:
                 self._sync.close()
                 self._sync = None
+
+    def __del__(self) -> None:
+        # The SDK does not close an http client it was handed; do it when the pool goes.
+        client = getattr(self, "_sync", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings": self.settings}

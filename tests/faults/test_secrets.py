@@ -37,3 +37,34 @@ def test_pickled_core_holds_no_live_client(gateway_server: ScriptedGateway) -> N
     gateway.clients.sync_client()
     data = pickle.dumps(gateway)
     assert b"httpx" not in data and b"openai._client" not in data
+
+
+def _dumps_of_langchain(target: Target) -> list[str]:
+    from langchain_core.load import dumpd, dumps
+
+    from tests.faults.callers import _langchain
+
+    model = _langchain(target)
+    return [repr(model), str(model), str(model.model_dump()), str(dumpd(model)), dumps(model)]
+
+
+def _dumps_of_llamaindex(target: Target) -> list[str]:
+    from tests.faults.callers import _llamaindex
+
+    model = _llamaindex(target)
+    return [
+        repr(model),
+        str(model),
+        str(model.model_dump()),
+        str(model.to_dict()),
+        model.to_json(),
+        model.model_dump_json(),
+    ]
+
+
+@pytest.mark.parametrize("dumps", [_dumps_of_langchain, _dumps_of_llamaindex])
+def test_no_key_in_any_rendering_of_either_model(dumps: object) -> None:
+    renderings = dumps(Target("http://127.0.0.1:9/v1"))  # type: ignore[operator]
+    assert len(renderings) >= 5
+    for text in renderings:
+        assert KEY not in text

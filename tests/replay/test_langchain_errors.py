@@ -12,7 +12,7 @@ from typing import Any
 
 import openai
 import pytest
-from langchain_core.messages import HumanMessage, RemoveMessage
+from langchain_core.messages import ChatMessage, HumanMessage, RemoveMessage
 
 from langchain_skillboss import ChatSkillBoss
 from skillboss_core import (
@@ -173,6 +173,14 @@ BAD_INPUTS: dict[str, tuple[Any, dict[str, Any], type[Exception], str]] = {
     "empty messages": ([], {}, ValueError, "at least one message"),
     "remove message": ([RemoveMessage(id="1")], {}, ValueError, "RemoveMessage"),
     "reasoning_effort": ("hi", {"reasoning_effort": "max"}, ValueError, "reasoning_effort"),
+    "unknown role": ([ChatMessage(role="wizard", content="hi")], {}, ValueError, "'wizard'"),
+    "wrong type": ("hi", {"temperature": "hot"}, ValueError, "temperature"),
+    "invalid tool schema": (
+        "hi",
+        {"tools": [{"type": "function", "function": {"name": "bad name!"}}]},
+        ValueError,
+        "function.name",
+    ),
 }
 
 

@@ -143,6 +143,16 @@ def test_fallback_models_take_over_on_capacity_errors(gw: ScriptedGateway) -> No
 
 BAD_INPUTS: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
     ("temperature", HELLO, {"temperature": 7}, InvalidParameterError, "temperature"),
+    ("wrong type", HELLO, {"temperature": "hot"}, InvalidParameterError, "temperature"),
+    ("five stops", HELLO, {"stop": ["a", "b", "c", "d", "e"]}, InvalidParameterError, "at most 4"),
+    ("top_logprobs alone", HELLO, {"top_logprobs": 2}, InvalidParameterError, "needs logprobs"),
+    (
+        "invalid tool schema",
+        HELLO,
+        {"tools": [{"type": "function", "function": {"name": "bad name!"}}]},
+        InvalidParameterError,
+        "function.name",
+    ),
     ("unknown parameter", HELLO, {"frobnicate": True}, InvalidParameterError, "frobnicate"),
     ("no messages", [], {}, InvalidParameterError, "at least one message"),
     (
