@@ -53,10 +53,12 @@ class GatewayNotFoundError(SkillBossError, openai.NotFoundError):
     """404: usually an unknown model id or a wrong base URL."""
 
 
-class StreamError(SkillBossError, openai.APIError):
-    """The gateway (or the provider behind it) sent an `event: error` inside a 200 stream."""
+class _ResponseContentError(SkillBossError, openai.APIError):
+    """An openai.APIError about what a 200 answer contained; no HTTP request object to show."""
 
-    def __init__(self, message: str, *, body: object | None, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, body: object | None = None, code: str | None = None
+    ) -> None:
         self.message = message
         self.body = body
         self.code = code
@@ -64,27 +66,20 @@ class StreamError(SkillBossError, openai.APIError):
         Exception.__init__(self, message)
 
 
-class IncompleteStreamError(SkillBossError, openai.APIError):
+class StreamError(_ResponseContentError):
+    """The gateway (or the provider behind it) sent an `event: error` inside a 200 stream."""
+
+
+class IncompleteStreamError(_ResponseContentError):
     """The stream ended without a finish_reason: the answer would be silently truncated."""
 
     def __init__(self, message: str, *, partial_text: str = "") -> None:
-        self.message = message
-        self.body = None
-        self.code = None
+        super().__init__(message)
         self.partial_text = partial_text
-        self.request = None  # type: ignore[assignment]
-        Exception.__init__(self, message)
 
 
-class InvalidResponseError(SkillBossError, openai.APIError):
+class InvalidResponseError(_ResponseContentError):
     """A 2xx answer that is not a chat completion (not JSON, or missing `choices`)."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        self.body = None
-        self.code = None
-        self.request = None  # type: ignore[assignment]
-        Exception.__init__(self, message)
 
 
 def _provider_message(body: object, fallback: str) -> str:
