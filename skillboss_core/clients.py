@@ -8,7 +8,6 @@ only: clients are recreated on first use after unpickling (process pools, Ray wo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from typing import Any
 
@@ -124,10 +123,13 @@ class ClientPool:
 
     def __del__(self) -> None:
         # The SDK does not close an http client it was handed; do it when the pool goes.
+        # A plain try: at interpreter exit, modules such as contextlib may be gone already.
         client = getattr(self, "_sync", None)
         if client is not None:
-            with contextlib.suppress(Exception):
+            try:  # noqa: SIM105 (contextlib may be torn down at exit)
                 client.close()
+            except Exception:
+                pass
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings": self.settings}
