@@ -24,13 +24,26 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
-from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 from typing_extensions import Self
 
 from langchain_skillboss.messages import to_wire_messages
 from langchain_skillboss.outputs import ChunkTranslator, to_chat_result
 from langchain_skillboss.profile import model_profile
-from langchain_skillboss.structured import structured_runnable
+from langchain_skillboss.structured import (
+    is_pydantic_schema,
+    structured_runnable,
+    wire_response_format,
+)
 from langchain_skillboss.tokens import count_messages, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
@@ -53,7 +66,37 @@ PARAM_FIELDS = (
 )
 _CHAT_PARAMS = frozenset(ChatParams.model_fields)
 # Per-call keyword arguments that steer the adapter rather than the request body.
-_CALL_OPTIONS = ("stream", "stream_usage", "fallback_models", "ls_structured_output_format")
+_CALL_OPTIONS = (
+    "stream",
+    "stream_usage",
+    "fallback_models",
+    "strict",
+    "ls_structured_output_format",
+    "structured_output_format",
+)
+# Chat Completions request fields the core does not model: like ChatOpenAI, a per-call
+# keyword argument with one of these names goes into the body (other unknown names are
+# errors, so a typo is caught before a request). Not `n`: only one choice is read back.
+_BODY_FIELDS = frozenset(
+    {
+        "audio",
+        "logit_bias",
+        "metadata",
+        "modalities",
+        "prediction",
+        "prompt_cache_key",
+        "reasoning",
+        "safety_identifier",
+        "service_tier",
+        "store",
+        "verbosity",
+        "web_search_options",
+    }
+)
+# Unknown constructor keywords that look like credentials are refused rather than moved to
+# model_kwargs, where they would be sent in the body and shown by repr.
+# (`prompt_cache_key` is a real request parameter, so a bare "key" suffix is not enough.)
+_SECRET_LIKE = ("api_key", "apikey", "secret", "password", "credential")
 
 
 @dataclass(slots=True)
@@ -61,10 +104,28 @@ class _Request:
     body: dict[str, Any]
     fallback_models: list[str]
     stream_usage: bool
+    parse_into: type[BaseModel] | None
 
 
 def _is_wire_tool(tool: Any) -> bool:
     return isinstance(tool, Mapping) and tool.get("type") == "function"
+
+
+def _looks_secret(name: str) -> bool:
+    lowered = name.lower()
+    return lowered == "key" or any(word in lowered for word in _SECRET_LIKE)
+
+
+def _accepted_names(fields: Mapping[str, FieldInfo]) -> set[str]:
+    """Field names and their aliases (ChatOpenAI's names among them)."""
+    names = set(fields)
+    for info in fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+    return names
 
 
 class ChatSkillBoss(BaseChatModel):
@@ -83,6 +144,9 @@ class ChatSkillBoss(BaseChatModel):
 
     Parameters are validated when the model is built and again, merged with per-call
     overrides, before every request: a bad value is a ValueError and nothing is sent.
+    ChatOpenAI's names `openai_api_key`, `openai_api_base`, `request_timeout` and
+    `stop_sequences` are accepted, and so is `response_format=<pydantic class>` per call
+    (the parsed object lands in `additional_kwargs["parsed"]`).
     """
 
     # Validation errors must never echo the constructor's input: it may hold the key.
@@ -91,16 +155,24 @@ class ChatSkillBoss(BaseChatModel):
     model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "model_name"))
     """Gateway model id, e.g. 'openai/gpt-5.4-mini' (also accepted as `model_name`)."""
     api_key: SecretStr | None = Field(
-        default_factory=secret_from_env(API_KEY_ENV, default=None), repr=False
+        default_factory=secret_from_env(API_KEY_ENV, default=None),
+        validation_alias=AliasChoices("api_key", "openai_api_key"),
+        repr=False,
     )
-    """SkillBoss wholesale key, from SKILLBOSS_WHOLESALE_KEY; a missing key fails at call time."""
-    base_url: str = Field(default_factory=base_url_from_env)
-    """SKILLBOSS_BASE_URL, else https://api.skillboss.co/v1."""
+    """SkillBoss wholesale key, from SKILLBOSS_WHOLESALE_KEY; a missing key fails at call time.
+    (ChatOpenAI's `openai_api_key` name is accepted too.)"""
+    base_url: str = Field(
+        default_factory=base_url_from_env,
+        validation_alias=AliasChoices("base_url", "openai_api_base"),
+    )
+    """SKILLBOSS_BASE_URL, else https://api.skillboss.co/v1 (alias `openai_api_base`)."""
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None
     max_completion_tokens: int | None = None
-    stop: list[str] | str | None = None
+    stop: list[str] | str | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
+    )
     seed: int | None = None
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
@@ -112,7 +184,10 @@ class ChatSkillBoss(BaseChatModel):
     """Stream under the hood even for invoke (callbacks then see every token)."""
     stream_usage: bool = True
     """Report usage_metadata (on one chunk) when streaming."""
-    timeout: float | None = DEFAULT_TIMEOUT
+    timeout: float | None = Field(
+        default=DEFAULT_TIMEOUT, validation_alias=AliasChoices("timeout", "request_timeout")
+    )
+    """Seconds per request (alias `request_timeout`); None waits forever."""
     max_retries: int | None = DEFAULT_MAX_RETRIES
     """Retries by the openai SDK, the only retry layer (402 is never retried)."""
     default_headers: dict[str, str] | None = None
@@ -133,9 +208,16 @@ class ChatSkillBoss(BaseChatModel):
         """Move unknown keyword arguments into model_kwargs, as LangChain users expect."""
         if not isinstance(values, dict):
             return values
-        known = set(cls.model_fields) | {"model_name"}
+        known = _accepted_names(cls.model_fields)
         values = dict(values)
         extra = dict(values.get("model_kwargs") or {})
+        for name in [*values, *extra]:
+            if name not in known and _looks_secret(name):
+                # Never echo the value: it may be a key.
+                raise ValueError(
+                    f"{name!r} is not a ChatSkillBoss parameter. Pass the SkillBoss key as "
+                    f"api_key=... or set {API_KEY_ENV}."
+                )
         for name in [name for name in values if name not in known]:
             warnings.warn(
                 f"{name!r} is not a ChatSkillBoss parameter; it was moved to model_kwargs and "
@@ -144,7 +226,7 @@ class ChatSkillBoss(BaseChatModel):
                 stacklevel=4,
             )
             extra[name] = values.pop(name)
-        for name in [name for name in extra if name in cls.model_fields and name not in values]:
+        for name in [name for name in extra if name in known and name not in values]:
             warnings.warn(
                 f"{name!r} should be passed as ChatSkillBoss({name}=...), not in model_kwargs.",
                 UserWarning,
@@ -213,11 +295,16 @@ class ChatSkillBoss(BaseChatModel):
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
         usage: dict[str, int] = {}
+        fingerprint = None
         for output in llm_outputs:
             for name, value in ((output or {}).get("token_usage") or {}).items():
                 if isinstance(value, int):
                     usage[name] = usage.get(name, 0) + value
-        return {"token_usage": usage, "model_name": self.model}
+            fingerprint = fingerprint or (output or {}).get("system_fingerprint")
+        combined: dict[str, Any] = {"token_usage": usage, "model_name": self.model}
+        if fingerprint:
+            combined["system_fingerprint"] = fingerprint
+        return combined
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -233,8 +320,18 @@ class ChatSkillBoss(BaseChatModel):
 
     # -- requests ----------------------------------------------------------------------------
 
-    def _params(self, stop: list[str] | str | None, overrides: Mapping[str, Any]) -> ChatParams:
-        """Instance parameters, model_kwargs and per-call overrides, validated by the core."""
+    def _params(
+        self,
+        stop: list[str] | str | None,
+        overrides: Mapping[str, Any],
+        *,
+        strict: bool | None = None,
+    ) -> ChatParams:
+        """Instance parameters, model_kwargs and per-call overrides, validated by the core.
+
+        Tools and `response_format` may be given in any form bind_tools and
+        with_structured_output take (as ChatOpenAI allows); they are converted here.
+        """
         values: dict[str, Any] = {"model": self.model}
         for name in PARAM_FIELDS:
             values[name] = getattr(self, name)
@@ -246,17 +343,28 @@ class ChatSkillBoss(BaseChatModel):
         for name, value in overrides.items():
             if name == "extra_body":
                 extra.update(value or {})
+            elif name in _BODY_FIELDS and name not in _CHAT_PARAMS:
+                extra[name] = value
             else:
-                values[name] = value
+                values[name] = value  # unknown names (typos) fail in ChatParams.parse
         if stop is not None:
             values["stop"] = stop
         if not values.get("stop"):
             values["stop"] = None  # [] means "no stop sequences", not an empty list on the wire
         tools = values.get("tools")
-        if tools and not all(_is_wire_tool(tool) for tool in tools):
-            values["tools"] = tools = format_tools(tools)
+        if tools and (strict is not None or not all(_is_wire_tool(tool) for tool in tools)):
+            values["tools"] = tools = format_tools(tools, strict=strict)
         if values.get("tool_choice") is not None:
             values["tool_choice"] = wire_tool_choice(values["tool_choice"], tools or [])
+        if not tools:
+            # Chat Completions rejects an empty tool list, and parallel_tool_calls or a
+            # non-forcing tool_choice without tools; they mean nothing there anyway.
+            values["tools"] = None
+            values["parallel_tool_calls"] = None
+            if values.get("tool_choice") in ("auto", "none"):
+                values["tool_choice"] = None
+        if values.get("response_format") is not None:
+            values["response_format"] = wire_response_format(values["response_format"], strict)
         values["extra_body"] = extra or None
         return ChatParams.parse(values)
 
@@ -270,13 +378,15 @@ class ChatSkillBoss(BaseChatModel):
     ) -> _Request:
         """Everything that can fail on bad input happens here, before any request."""
         options = {name: kwargs.pop(name) for name in _CALL_OPTIONS if name in kwargs}
-        params = self._params(stop, kwargs)
+        schema = kwargs.get("response_format", self.model_kwargs.get("response_format"))
+        params = self._params(stop, kwargs, strict=options.get("strict"))
         body = params.to_body(to_wire_messages(messages), stream=stream)
         fallbacks = options.get("fallback_models")
         return _Request(
             body=body,
             fallback_models=list(self.fallback_models if fallbacks is None else fallbacks),
             stream_usage=bool(options.get("stream_usage", self.stream_usage)),
+            parse_into=schema if is_pydantic_schema(schema) else None,
         )
 
     def _generate(
@@ -288,7 +398,7 @@ class ChatSkillBoss(BaseChatModel):
     ) -> ChatResult:
         request = self._prepare(messages, stop, kwargs, stream=False)
         result = self._gateway.complete(request.body, fallback_models=request.fallback_models)
-        return to_chat_result(result)
+        return to_chat_result(result, parse_into=request.parse_into)
 
     async def _agenerate(
         self,
@@ -301,7 +411,7 @@ class ChatSkillBoss(BaseChatModel):
         result = await self._gateway.acomplete(
             request.body, fallback_models=request.fallback_models
         )
-        return to_chat_result(result)
+        return to_chat_result(result, parse_into=request.parse_into)
 
     def _stream(
         self,
@@ -312,11 +422,16 @@ class ChatSkillBoss(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain reports each chunk to the callbacks itself: no on_llm_new_token here.
         request = self._prepare(messages, stop, kwargs, stream=True)
-        translate = ChunkTranslator(stream_usage=request.stream_usage)
+        translate = ChunkTranslator(
+            stream_usage=request.stream_usage, parse_into=request.parse_into
+        )
         for chunk in self._gateway.stream(request.body, fallback_models=request.fallback_models):
             generation = translate(chunk)
             if generation is not None:
                 yield generation
+        parsed = translate.parsed_chunk()
+        if parsed is not None:
+            yield parsed
 
     async def _astream(
         self,
@@ -326,12 +441,17 @@ class ChatSkillBoss(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._prepare(messages, stop, kwargs, stream=True)
-        translate = ChunkTranslator(stream_usage=request.stream_usage)
+        translate = ChunkTranslator(
+            stream_usage=request.stream_usage, parse_into=request.parse_into
+        )
         chunks = self._gateway.astream(request.body, fallback_models=request.fallback_models)
         async for chunk in chunks:
             generation = translate(chunk)
             if generation is not None:
                 yield generation
+        parsed = translate.parsed_chunk()
+        if parsed is not None:
+            yield parsed
 
     # -- tools and structured output ---------------------------------------------------------
 

@@ -9,6 +9,7 @@ raised before a request is made, naming the block and what is accepted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,8 +17,8 @@ from skillboss_core import InvalidParameterError
 from skillboss_core.wire import audio_part, file_part, image_part, text_part
 
 ACCEPTED_BLOCKS = (
-    "text, image_url, input_audio, file (OpenAI); image, file, audio with url/base64/file_id "
-    "(LangChain standard); image/document with a source (Anthropic)"
+    "text, image_url, input_audio, file (OpenAI); image, file, audio with url/base64/file_id, "
+    "json (LangChain standard); image/document with a source (Anthropic)"
 )
 
 
@@ -111,7 +112,23 @@ def _document(block: Mapping[str, Any]) -> dict[str, Any]:
         return file_part(
             data=source.get("data"), mime_type=source.get("media_type"), filename=_filename(block)
         )
-    raise _reject(block, "only base64 document sources are supported")
+    if (
+        isinstance(source, Mapping)
+        and source.get("type") == "text"
+        and isinstance(source.get("data"), str)
+    ):
+        return text_part(source["data"])
+    raise _reject(block, "only base64 and text document sources are supported")
+
+
+def _json(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool's `json` result block (LangChain keeps it as a block) goes as its JSON text."""
+    if "json" not in block:
+        raise _reject(block, "it has no 'json' value")
+    try:
+        return text_part(json.dumps(block["json"], ensure_ascii=False))
+    except (TypeError, ValueError):
+        raise _reject(block, "its 'json' value is not JSON-serialisable") from None
 
 
 def _audio(block: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,6 +161,7 @@ _CONVERTERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "document": _document,
     "audio": _audio,
     "input_audio": _input_audio,
+    "json": _json,
     "video": _unsupported("video input is not supported by the gateway's Chat Completions"),
 }
 

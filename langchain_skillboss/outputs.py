@@ -23,6 +23,7 @@ from langchain_core.messages import (
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 from langchain_core.outputs import ChatResult as LCChatResult
+from pydantic import BaseModel
 
 from skillboss_core import ChatResult, StreamChunk, Usage
 from skillboss_core import ToolCall as CoreToolCall
@@ -98,28 +99,64 @@ def to_message(result: ChatResult) -> AIMessage:
     )
 
 
-def to_chat_result(result: ChatResult) -> LCChatResult:
+def parsed_answer(schema: type[BaseModel], text: str, *, refused: bool) -> BaseModel | None:
+    """The answer as `schema` (for `response_format=<pydantic class>`, as ChatOpenAI gives
+    it in additional_kwargs["parsed"]); None for a refusal or an empty answer."""
+    if refused or not text:
+        return None
+    return schema.model_validate_json(text)
+
+
+def to_chat_result(
+    result: ChatResult, *, parse_into: type[BaseModel] | None = None
+) -> LCChatResult:
+    """The LangChain result; `generation_info` and `llm_output` are filled as ChatOpenAI does."""
+    message = to_message(result)
+    if parse_into is not None:
+        message.additional_kwargs["parsed"] = parsed_answer(
+            parse_into, message.text, refused=bool(result.refusal)
+        )
     llm_output: dict[str, Any] = {"model_name": result.model or result.requested_model}
     if result.usage is not None:
         llm_output["token_usage"] = result.usage.raw
+    if result.system_fingerprint:
+        llm_output["system_fingerprint"] = result.system_fingerprint
+    info: dict[str, Any] = {"finish_reason": result.finish_reason}
+    if result.logprobs is not None:
+        info["logprobs"] = {"content": result.logprobs}
     return LCChatResult(
-        generations=[ChatGeneration(message=to_message(result))], llm_output=llm_output
+        generations=[ChatGeneration(message=message, generation_info=info)],
+        llm_output=llm_output,
     )
 
 
 class ChunkTranslator:
     """Turns one stream's StreamChunks into ChatGenerationChunks, tracking once-only keys."""
 
-    __slots__ = ("_model_sent", "_requested_model", "_started", "stream_usage")
+    __slots__ = (
+        "_model_sent",
+        "_parse_into",
+        "_refused",
+        "_requested_model",
+        "_started",
+        "_text",
+        "stream_usage",
+    )
 
-    def __init__(self, *, stream_usage: bool) -> None:
+    def __init__(self, *, stream_usage: bool, parse_into: type[BaseModel] | None = None) -> None:
         self.stream_usage = stream_usage
         self._started = False
         self._model_sent = False
         self._requested_model: str | None = None
+        self._parse_into = parse_into
+        self._text: list[str] = []
+        self._refused = False
 
     def __call__(self, chunk: StreamChunk) -> ChatGenerationChunk | None:
         """The LangChain chunk for `chunk`, or None when it carries nothing."""
+        if self._parse_into is not None:
+            self._text.append(chunk.text)
+            self._refused = self._refused or bool(chunk.refusal)
         metadata = self._metadata(chunk)
         if (
             metadata is None
@@ -148,7 +185,20 @@ class ChunkTranslator:
             response_metadata=metadata or {},
             id=chunk.id,
         )
-        return ChatGenerationChunk(message=message)
+        if chunk.finish_reason is None:
+            return ChatGenerationChunk(message=message)
+        info = {"finish_reason": chunk.finish_reason}
+        return ChatGenerationChunk(message=message, generation_info=info)
+
+    def parsed_chunk(self) -> ChatGenerationChunk | None:
+        """After the stream: a last chunk holding additional_kwargs["parsed"], when a
+        pydantic `response_format` was given (ChatOpenAI's streamed `parsed`)."""
+        if self._parse_into is None:
+            return None
+        parsed = parsed_answer(self._parse_into, "".join(self._text), refused=self._refused)
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content="", additional_kwargs={"parsed": parsed})
+        )
 
     def _metadata(self, chunk: StreamChunk) -> dict[str, Any] | None:
         """Metadata this chunk introduces; None (no dict built) for plain content chunks."""

@@ -102,6 +102,27 @@ def response_format(schema: Mapping[str, Any] | type, strict: bool | None) -> di
     )
 
 
+def wire_response_format(value: Any, strict: bool | None) -> Any:
+    """A `response_format` given per call or to bind(), in any form ChatOpenAI takes.
+
+    Ready formats (`json_schema`, `json_object`, `text`) pass through (a given `strict` is
+    applied to json_schema); a pydantic class, TypedDict or bare JSON schema becomes a
+    json_schema format. Anything else is left for the core's validation to reject.
+    """
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        if kind == "json_schema":
+            return response_format(value, strict) if strict is not None else value
+        if kind in ("json_object", "text"):
+            return value
+        if "title" in value or ("name" in value and "parameters" in value):
+            return response_format(value, strict)
+        return value
+    if isinstance(value, type):
+        return response_format(value, strict)
+    return value
+
+
 def _data_parser(schema: Mapping[str, Any] | type | None) -> Runnable[Any, Any]:
     if schema is not None and is_pydantic_schema(schema):
         return _PydanticParser(pydantic_object=schema)

@@ -43,11 +43,11 @@ def tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
 def wire_tool_choice(choice: ToolChoice, tools: Sequence[Mapping[str, Any]]) -> Any:
     """auto/none/required/"any"/True/a tool name/a dict -> the gateway's tool_choice.
 
-    Anthropic-style dicts are understood too: {"type": "any"|"auto"|"none"} and
+    Anthropic-style dicts are understood too: {"type": "any"|"auto"|"none"|"required"} and
     {"type": "tool", "name": ...}.
     """
     if isinstance(choice, Mapping) and "name" not in choice and "function" not in choice:
         kind = choice.get("type")
-        if kind in ("any", "auto", "none"):
+        if kind in ("any", "auto", "none", "required"):
             choice = str(kind)
     return normalize_tool_choice(choice, tool_names(tools))

@@ -21,7 +21,7 @@ ADAPTERS = ["langchain", "llamaindex"]
 
 
 def build(kind: str, server: ScriptedGateway) -> Any:
-    target = Target(server.base_url, max_retries=0)
+    target = Target(server.base_url, max_retries=0, timeout=60.0)
     return _langchain(target) if kind == "langchain" else _llamaindex(target)
 
 

@@ -15,7 +15,11 @@ from tests.support.scripted_gateway import Fault, ScriptedGateway
 
 
 def shared_gateway(server: ScriptedGateway) -> Gateway:
-    return Gateway(GatewaySettings(api_key=SecretStr(KEY), base_url=server.base_url, max_retries=0))
+    # A generous timeout: these tests prove sharing and pooling, not speed, on a busy machine.
+    settings = GatewaySettings(
+        api_key=SecretStr(KEY), base_url=server.base_url, max_retries=0, timeout=60.0
+    )
+    return Gateway(settings)
 
 
 def body(stream: bool, text: str = "hello") -> dict[str, object]:

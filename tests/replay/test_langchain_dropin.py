@@ -8,6 +8,7 @@ constructor, called here with ChatOpenAI's keyword arguments.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -15,7 +16,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import (
+    ConfigurableField,
+    Runnable,
+    RunnableLambda,
+    RunnablePassthrough,
+)
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
@@ -119,3 +125,29 @@ def test_tool_messages_in_history_unchanged(vcr: Any) -> None:
     ]
     chain = PROMPT | make_llm() | StrOutputParser()
     assert chain.invoke({"question": "And what about it?", "history": history})
+
+
+def test_configurable_fields_and_alternatives_unchanged(vcr: Any) -> None:
+    """init_chat_model-style runtime configuration: the model is rebuilt from its fields
+    (key included, never re-read from text) with the configured values."""
+    llm = make_llm().configurable_fields(
+        temperature=ConfigurableField(id="temperature"),
+        max_tokens=ConfigurableField(id="max_tokens"),
+    )
+    chain = (
+        llm.configurable_alternatives(
+            ConfigurableField(id="llm"),
+            default_key="mini",
+            big=make_llm().bind(model="openai/gpt-5.4"),
+        )
+        | StrOutputParser()
+    )
+    assert chain.invoke("Say hi.", config={"configurable": {"temperature": 0.7, "max_tokens": 20}})
+    assert chain.invoke("Say hi.", config={"configurable": {"llm": "big"}})
+    first, second = (json.loads(request.body) for request in vcr.requests)
+    assert (first["model"], first["temperature"], first["max_tokens"]) == (
+        "openai/gpt-5.4-mini",
+        0.7,
+        20,
+    )
+    assert (second["model"], second["temperature"]) == ("openai/gpt-5.4", 0)

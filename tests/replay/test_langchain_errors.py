@@ -7,12 +7,20 @@ project's scripted gateway on 127.0.0.1 and asserts on what reached it.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections.abc import Callable, Iterator
+from functools import reduce
 from typing import Any
 
 import openai
 import pytest
-from langchain_core.messages import ChatMessage, HumanMessage, RemoveMessage
+from langchain_core.messages import (
+    AIMessage,
+    ChatMessage,
+    HumanMessage,
+    RemoveMessage,
+    ToolMessage,
+)
 
 from langchain_skillboss import ChatSkillBoss
 from skillboss_core import (
@@ -137,6 +145,32 @@ def test_per_call_fallback_models_override(gw: ScriptedGateway) -> None:
     assert [r.json["model"] for r in gw.requests] == ["openai/gpt-5.4-mini", "reel-31-api"]
 
 
+@pytest.mark.parametrize("call", ["invoke", "stream", "ainvoke", "astream", "batch"])
+def test_with_fallbacks_moves_to_the_next_model_on_a_typed_error(
+    gw: ScriptedGateway, call: str
+) -> None:
+    """LangChain's own `with_fallbacks` sees the typed error and runs the next runnable."""
+    gw.enqueue(Fault.status(503))
+    if call == "batch":  # two inputs, two failing first tries
+        gw.enqueue(Fault.status(503))
+    primary = llm(gw, max_retries=0)
+    chain = primary.with_fallbacks(
+        [llm(gw, model="openai/gpt-5.4")], exceptions_to_handle=(openai.APIStatusError,)
+    )
+    out = CALLS[call](chain, "hello")
+    if call in ("stream", "astream"):
+        out = reduce(operator.add, out)
+    messages = out if isinstance(out, list) else [out]
+    models = [r.json["model"] for r in gw.requests]
+    if call == "batch":
+        assert sorted(models) == ["openai/gpt-5.4"] * 2 + ["openai/gpt-5.4-mini"] * 2
+    else:
+        assert models == ["openai/gpt-5.4-mini", "openai/gpt-5.4"]
+    assert [m.response_metadata["model_name"] for m in messages] == ["openai/gpt-5.4"] * len(
+        messages
+    )
+
+
 def test_no_fallback_after_402(gw: ScriptedGateway) -> None:
     gw.enqueue(Fault.status(402))
     with pytest.raises(InsufficientCreditsError):
@@ -173,6 +207,23 @@ BAD_INPUTS: dict[str, tuple[Any, dict[str, Any], type[Exception], str]] = {
     "empty messages": ([], {}, ValueError, "at least one message"),
     "remove message": ([RemoveMessage(id="1")], {}, ValueError, "RemoveMessage"),
     "reasoning_effort": ("hi", {"reasoning_effort": "max"}, ValueError, "reasoning_effort"),
+    "tool args not json": (
+        [
+            HumanMessage("When?"),
+            AIMessage("", tool_calls=[{"name": "now", "args": {"at": object()}, "id": "c1"}]),
+            ToolMessage("noon", tool_call_id="c1"),
+        ],
+        {},
+        ValueError,
+        "JSON-serialisable",
+    ),
+    "json block not json": (
+        [HumanMessage([{"type": "json", "json": {"at": object()}}])],
+        {},
+        ValueError,
+        "not JSON-serialisable",
+    ),
+    "response_format": ("hi", {"response_format": 3}, ValueError, "response_format"),
     "unknown role": ([ChatMessage(role="wizard", content="hi")], {}, ValueError, "'wizard'"),
     "wrong type": ("hi", {"temperature": "hot"}, ValueError, "temperature"),
     "invalid tool schema": (

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 from functools import reduce
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from langchain_skillboss import ChatSkillBoss, StructuredOutputRefusalError
 
@@ -76,6 +78,51 @@ def test_reasoning_streamed_with_reasoning_effort(vcr: Any) -> None:
     assert full.content
     assert full.content_blocks[0]["type"] == "reasoning"
     assert sent(vcr)[0]["reasoning_effort"] == "low"
+
+
+@pytest.mark.parametrize("flavour", ["deepseek", "openrouter"])
+def test_reasoning_from_either_field_on_invoke_and_stream(vcr: Any, flavour: str) -> None:
+    """DeepSeek sends `reasoning_content`, OpenRouter/Groq `reasoning`: both are kept."""
+    model = llm(model=REASONER, default_headers={FLAVOUR: flavour})
+    for message in (model.invoke("Why is the sky blue?"), aggregate(list(model.stream("Why?")))):
+        reasoning = message.additional_kwargs["reasoning_content"]
+        assert isinstance(reasoning, str) and reasoning
+        assert message.content_blocks[0] == {"type": "reasoning", "reasoning": reasoning}
+        assert message.text
+
+
+def test_model_answers_go_back_into_history_without_reasoning(vcr: Any) -> None:
+    """An AIMessage the model produced (invoked, streamed, v1 content) round-trips: text and
+    tool calls go back, reasoning (additional_kwargs or content blocks) does not."""
+    model = llm(reasoning_effort="low").bind_tools(TOOLS)
+    v1_model = llm(reasoning_effort="low", output_version="v1")
+    question = HumanMessage("What time is it in Paris?")
+    streamed = aggregate(list(model.stream([question])))
+    assert streamed.additional_kwargs["reasoning_content"] and streamed.tool_calls
+    (call,) = streamed.tool_calls
+    result = get_time.invoke(call)
+    said = v1_model.invoke("Why is the sky blue?")
+    assert isinstance(said.content, list) and said.content_blocks[0]["type"] == "reasoning"
+    history = [HumanMessage("Why is the sky blue?"), said, question, streamed, result]
+    final = model.invoke(history)
+    assert final.text
+    assistant = [m for m in sent(vcr)[-1]["messages"] if m["role"] == "assistant"]
+    assert assistant[0] == {"role": "assistant", "content": said.text}
+    assert assistant[1]["content"] is None
+    assert assistant[1]["tool_calls"] == [
+        {
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": "get_time", "arguments": json.dumps(call["args"])},
+        }
+    ]
+    assert all(set(m) <= {"role", "content", "tool_calls"} for m in assistant)
+    sent_text = json.dumps(sent(vcr)[-1]["messages"], ensure_ascii=False)
+    for thought in (
+        said.content_blocks[0]["reasoning"],
+        streamed.additional_kwargs["reasoning_content"],
+    ):
+        assert thought not in sent_text
 
 
 def test_reasoning_blocks_in_v1_output(vcr: Any) -> None:
@@ -282,6 +329,67 @@ def test_structured_output_methods(vcr: Any, method: str) -> None:
         )
 
 
+class PersonDict(TypedDict):
+    """A person mentioned in the text."""
+
+    name: Annotated[str, ..., "The person's name"]
+    age: Annotated[int, ..., "The person's age in years"]
+
+
+PERSON_SCHEMA = {
+    "title": "Person",
+    "description": "A person mentioned in the text.",
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+}
+
+
+@pytest.mark.parametrize("include_raw", [False, True], ids=["parsed", "raw"])
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_mode"])
+@pytest.mark.parametrize("schema", [PersonDict, PERSON_SCHEMA], ids=["typeddict", "json-schema"])
+def test_structured_output_dict_schemas(
+    vcr: Any, schema: Any, method: str, include_raw: bool
+) -> None:
+    """TypedDict and JSON schema give dicts under every method, with or without raw."""
+    prompt = PERSON_PROMPT + (
+        " Reply in JSON with keys 'name' and 'age'." if method == "json_mode" else ""
+    )
+    structured = llm().with_structured_output(
+        schema,
+        method=method,  # type: ignore[arg-type]
+        include_raw=include_raw,
+    )
+    out = structured.invoke(prompt)
+    if include_raw:
+        assert isinstance(out, dict) and out["parsing_error"] is None
+        assert isinstance(out["raw"], AIMessage)
+        out = out["parsed"]
+    assert isinstance(out, dict)
+    assert isinstance(out["name"], str) and isinstance(out["age"], int)
+    body = sent(vcr)[0]
+    if method == "function_calling":
+        assert body["tools"][0]["function"]["name"] == "Person" + (
+            "Dict" if schema is PersonDict else ""
+        )
+        assert body["parallel_tool_calls"] is False
+    elif method == "json_schema":
+        assert body["response_format"]["json_schema"]["schema"]["required"] == ["name", "age"]
+
+
+def test_response_format_class_is_parsed_like_chat_openai(vcr: Any) -> None:
+    """`invoke(..., response_format=Model)` (ChatOpenAI's shortcut) sends a json_schema
+    format and puts the parsed object in additional_kwargs["parsed"], streamed too."""
+    model = llm()
+    message = model.invoke(PERSON_PROMPT, response_format=Person)
+    assert isinstance(message.additional_kwargs["parsed"], Person)
+    full = aggregate(list(model.stream(PERSON_PROMPT, response_format=Person)))
+    assert full.additional_kwargs["parsed"] == Person.model_validate_json(full.text)
+    for body in sent(vcr):
+        assert body["response_format"]["type"] == "json_schema"
+        assert body["response_format"]["json_schema"]["name"] == "Person"
+
+
 def test_structured_output_include_raw(vcr: Any) -> None:
     out = llm().with_structured_output(Person, include_raw=True).invoke(PERSON_PROMPT)
     assert isinstance(out, dict)
@@ -296,11 +404,40 @@ def test_structured_output_dict_schema_streams_partial_dicts(vcr: Any) -> None:
     assert set(chunks[-1]) == {"name", "age"}
 
 
+class _TraceMetadata(BaseCallbackHandler):
+    """Keeps the LangSmith metadata each chat model run starts with."""
+
+    def __init__(self) -> None:
+        self.metadata: list[dict[str, Any]] = []
+
+    def on_chat_model_start(
+        self, serialized: Any, messages: Any, *, metadata: Any = None, **kwargs: Any
+    ) -> None:
+        self.metadata.append(dict(metadata or {}))
+
+
 def test_per_call_model_override_and_stop(vcr: Any) -> None:
-    message = llm().invoke("Count to five.", model="openai/gpt-5.4", stop=["4"])
+    """Per-call keyword arguments win over the instance and over bind(); LangSmith sees the
+    model actually called."""
+    model = llm(temperature=0.2, stop=["X"], max_tokens=50, seed=1).bind(temperature=0.4)
+    trace = _TraceMetadata()
+    message = model.invoke(
+        "Count to five.",
+        model="openai/gpt-5.4",
+        stop=["4"],
+        temperature=0.9,
+        top_p=0.5,
+        config={"callbacks": [trace]},
+    )
     body = sent(vcr)[0]
     assert body["model"] == "openai/gpt-5.4" and body["stop"] == ["4"]
+    assert (body["temperature"], body["top_p"]) == (0.9, 0.5)
+    assert (body["max_tokens"], body["seed"]) == (50, 1)  # the instance's, not overridden
     assert "openai/gpt-5.4" in message.response_metadata["model_name"]
+    (metadata,) = trace.metadata
+    assert metadata["ls_model_name"] == "openai/gpt-5.4"
+    assert metadata["ls_provider"] == "skillboss"
+    assert (metadata["ls_temperature"], metadata["ls_stop"]) == (0.9, ["4"])
 
 
 async def test_astream_events_v2_reports_tokens(vcr: Any) -> None:
@@ -314,5 +451,6 @@ async def test_astream_events_v2_reports_tokens(vcr: Any) -> None:
     assert kinds[0] == "on_chat_model_start" and kinds[-1] == "on_chat_model_end"
     streamed = [e["data"]["chunk"] for e in events if e["event"] == "on_chat_model_stream"]
     assert "".join(chunk.text for chunk in streamed)
+    assert sum(chunk.usage_metadata is not None for chunk in streamed) == 1
     output = events[-1]["data"]["output"]
     assert output.usage_metadata is not None

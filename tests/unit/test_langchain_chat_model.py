@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from langchain_core.load import dumpd, dumps, load
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
+from typing_extensions import TypedDict
 
 from langchain_skillboss import ChatSkillBoss
 from langchain_skillboss.chat_models import DEFAULT_MODEL
@@ -125,6 +126,27 @@ def test_dump_load_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
     assert loaded.api_key is not None and loaded.api_key.get_secret_value() == SECRET
 
 
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
+def test_dump_load_round_trip_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model built before the key is known (e.g. in a config file) serializes and loads;
+    the key is looked up again when it is needed."""
+    monkeypatch.delenv("SKILLBOSS_WHOLESALE_KEY", raising=False)
+    llm = ChatSkillBoss(model="openai/gpt-5.4", stop_sequences=["END"])
+    dumped = dumpd(llm)
+    assert "api_key" not in dumped["kwargs"]
+    loaded = load(
+        dumped,
+        allowed_objects=[ChatSkillBoss],
+        valid_namespaces=["langchain_skillboss"],
+        secrets_from_env=True,
+    )
+    assert isinstance(loaded, ChatSkillBoss)
+    assert (loaded.api_key, loaded.model, loaded.stop) == (None, "openai/gpt-5.4", ["END"])
+    monkeypatch.setenv("SKILLBOSS_WHOLESALE_KEY", SECRET)
+    again = load(dumped, allowed_objects=[ChatSkillBoss], valid_namespaces=["langchain_skillboss"])
+    assert again.api_key is not None and again.api_key.get_secret_value() == SECRET
+
+
 def test_pickles_without_losing_settings() -> None:
     llm = pickle.loads(pickle.dumps(make(temperature=0.4)))
     assert llm.temperature == 0.4
@@ -177,6 +199,16 @@ def test_per_call_overrides_are_merged_and_validated() -> None:
         llm._params(None, {"temperature": 7})
     with pytest.raises(ValueError, match="unknown parameter 'temprature'"):
         llm._params(None, {"temprature": 1})
+
+
+def test_per_call_chat_completions_fields_go_into_the_body() -> None:
+    """`invoke(..., logit_bias=..., service_tier=...)` works as with ChatOpenAI."""
+    llm = make(extra_body={"k": 1})
+    params = llm._params(None, {"logit_bias": {"50256": -100}, "service_tier": "flex", "user": "u"})
+    assert params.extra_body == {"k": 1, "logit_bias": {"50256": -100}, "service_tier": "flex"}
+    assert params.user == "u"
+    body = params.to_body([{"role": "user", "content": "hi"}], stream=False)
+    assert body["logit_bias"] == {"50256": -100} and body["service_tier"] == "flex"
 
 
 def test_profile_comes_from_the_catalog() -> None:
@@ -246,3 +278,106 @@ def test_no_warnings_for_documented_parameters() -> None:
             extra_body={},
             fallback_models=["reel-31-api"],
         )
+
+
+def test_chat_openai_parameter_names_are_accepted() -> None:
+    """ChatOpenAI(openai_api_key=..., openai_api_base=..., request_timeout=...,
+    stop_sequences=...) keeps working after the swap, with no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        llm = ChatSkillBoss(
+            openai_api_key=SECRET,
+            openai_api_base="http://127.0.0.1:1/v1",
+            request_timeout=7,
+            stop_sequences=["END"],
+        )
+    assert llm.api_key is not None and llm.api_key.get_secret_value() == SECRET
+    assert (llm.base_url, llm.timeout, llm.stop) == ("http://127.0.0.1:1/v1", 7, ["END"])
+    assert llm.model_kwargs == {}
+    assert SECRET not in repr(llm) and SECRET not in dumps(llm)
+
+
+@pytest.mark.parametrize("name", ["anthropic_api_key", "client_secret", "key"])
+def test_key_like_unknown_kwargs_are_refused_not_sent(name: str) -> None:
+    for kwargs in ({name: SECRET}, {"model_kwargs": {name: SECRET}}):
+        with pytest.raises(ValidationError) as caught:
+            ChatSkillBoss(**kwargs)
+        assert "api_key=" in str(caught.value)
+        assert SECRET not in str(caught.value) and SECRET not in repr(caught.value)
+
+
+def test_chat_openai_names_in_model_kwargs_are_moved_out() -> None:
+    with pytest.warns(UserWarning, match="should be passed as"):
+        llm = ChatSkillBoss(model_kwargs={"openai_api_key": SECRET, "request_timeout": 3})
+    assert llm.model_kwargs == {} and llm.timeout == 3
+    assert llm.api_key is not None and llm.api_key.get_secret_value() == SECRET
+    assert SECRET not in repr(llm)
+
+
+def test_request_parameters_named_like_keys_still_reach_the_body() -> None:
+    with pytest.warns(UserWarning, match="prompt_cache_key"):
+        llm = make(prompt_cache_key="team-a")
+    assert llm._params(None, {}).extra_body == {"prompt_cache_key": "team-a"}
+
+
+ADD_TOOL = {
+    "type": "function",
+    "function": {"name": "add", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+def test_empty_tool_lists_and_tool_only_options_are_not_sent() -> None:
+    """Chat Completions rejects tools=[] and parallel_tool_calls without tools."""
+    params = make()._params(
+        None, {"tools": [], "tool_choice": "auto", "parallel_tool_calls": False}
+    )
+    assert (params.tools, params.tool_choice, params.parallel_tool_calls) == (None, None, None)
+    kept = make()._params(None, {"tools": [ADD_TOOL], "parallel_tool_calls": False})
+    assert kept.parallel_tool_calls is False and kept.tools == [ADD_TOOL]
+    with pytest.raises(ValueError, match="needs at least one tool"):
+        make()._params(None, {"tools": [], "tool_choice": "required"})
+
+
+def test_per_call_strict_applies_to_tools() -> None:
+    params = make()._params(None, {"tools": [ADD_TOOL]}, strict=True)
+    assert params.tools is not None and params.tools[0]["function"]["strict"] is True
+    assert make()._params(None, {"tools": [ADD_TOOL]}).tools == [ADD_TOOL]
+
+
+class City(BaseModel):
+    """A city."""
+
+    name: str
+
+
+class CityDict(TypedDict):
+    """A city."""
+
+    name: str
+
+
+@pytest.mark.parametrize("schema", [City, CityDict, City.model_json_schema()])
+def test_response_format_may_be_a_schema_as_with_chat_openai(schema: Any) -> None:
+    fmt = make()._params(None, {"response_format": schema}, strict=True).response_format
+    assert fmt is not None and fmt["type"] == "json_schema"
+    assert fmt["json_schema"]["name"] in ("City", "CityDict")
+    assert fmt["json_schema"]["strict"] is True
+    assert fmt["json_schema"]["schema"]["properties"]["name"]["type"] == "string"
+
+
+def test_ready_response_formats_pass_through() -> None:
+    for ready in (
+        {"type": "json_object"},
+        {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}},
+    ):
+        assert make()._params(None, {"response_format": ready}).response_format == ready
+    with pytest.raises(ValueError, match="response_format"):
+        make()._params(None, {"response_format": 3})
+
+
+def test_pydantic_response_format_asks_for_a_parsed_answer() -> None:
+    request = make()._prepare([HumanMessage("hi")], None, {"response_format": City}, stream=False)
+    assert request.parse_into is City
+    assert request.body["response_format"]["json_schema"]["name"] == "City"
+    plain = make()._prepare([HumanMessage("hi")], None, {"response_format": CityDict}, stream=False)
+    assert plain.parse_into is None

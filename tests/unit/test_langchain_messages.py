@@ -195,10 +195,24 @@ def test_anthropic_image_and_document_blocks() -> None:
     assert parts[3]["file"]["file_data"] == f"data:application/pdf;base64,{PDF64}"
 
 
+def test_json_and_text_document_blocks_become_text() -> None:
+    """A tool may return LangChain `json` blocks; Anthropic documents may be plain text."""
+    wire = to_wire(
+        ToolMessage([{"type": "json", "json": {"temp": 21, "city": "Zürich"}}], tool_call_id="c")
+    )
+    assert wire["content"] == [{"type": "text", "text": '{"temp": 21, "city": "Zürich"}'}]
+    document = {"type": "document", "source": {"type": "text", "data": "Clause 1."}}
+    assert user_parts(document) == [{"type": "text", "text": "Clause 1."}]
+
+
 @pytest.mark.parametrize(
     ("block", "message"),
     [
         ({"type": "mystery", "x": 1}, "'mystery'.*unknown"),
+        ({"type": "json", "json": {"at": object()}}, "not JSON-serialisable"),
+        ({"type": "document", "source": {"type": "url", "url": "https://h/r.pdf"}}, "base64"),
+        ({"type": "image", "file_id": "file-1"}, "file id"),
+        ({"type": "search_result", "content": []}, "unknown"),
         ({"type": "video", "url": "https://h/v.mp4"}, "video"),
         ({"type": "file", "url": "https://h/r.pdf", "mime_type": "application/pdf"}, "base64"),
         ({"type": "audio", "url": "https://h/a.wav"}, "inline base64"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import reduce
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessageChunk
+from pydantic import BaseModel, ValidationError
 
 from langchain_skillboss.outputs import ChunkTranslator, to_chat_result, to_message
 from skillboss_core import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
@@ -188,9 +190,58 @@ def test_refusal_and_missing_details() -> None:
     assert "logprobs" not in message.response_metadata
 
 
-def test_chat_result_carries_token_usage_for_llm_output() -> None:
+def test_chat_result_carries_llm_output_and_generation_info_like_chat_openai() -> None:
     lc_result = to_chat_result(result())
     assert lc_result.llm_output == {
         "model_name": "openai/gpt-5.4-mini",
         "token_usage": {"prompt_tokens": 10},
+        "system_fingerprint": "fp_9",
     }
+    (generation,) = lc_result.generations
+    assert generation.generation_info == {
+        "finish_reason": "tool_calls",
+        "logprobs": {"content": [{"token": "Hi", "logprob": -0.3}]},
+    }
+
+
+def test_finish_chunk_carries_generation_info() -> None:
+    translator = ChunkTranslator(stream_usage=True)
+    infos = [
+        generation.generation_info
+        for generation in map(translator, stream())
+        if generation is not None and generation.generation_info
+    ]
+    assert infos == [{"finish_reason": "tool_calls"}]
+
+
+class Answer(BaseModel):
+    city: str
+
+
+def test_pydantic_response_format_is_parsed_like_chat_openai() -> None:
+    parsed = (
+        to_chat_result(result(content='{"city": "Paris"}', tool_calls=[]), parse_into=Answer)
+        .generations[0]
+        .message.additional_kwargs["parsed"]
+    )
+    assert parsed == Answer(city="Paris")
+    refused = (
+        to_chat_result(result(content=None, refusal="No.", tool_calls=[]), parse_into=Answer)
+        .generations[0]
+        .message
+    )
+    assert refused.additional_kwargs["parsed"] is None
+    with pytest.raises(ValidationError):
+        to_chat_result(result(content='{"town": 1}', tool_calls=[]), parse_into=Answer)
+
+
+def test_streamed_pydantic_response_format_gets_a_parsed_last_chunk() -> None:
+    translator = ChunkTranslator(stream_usage=True, parse_into=Answer)
+    for piece in ('{"city": ', '"Paris"}'):
+        translator(StreamChunk(text=piece))
+    translator(StreamChunk(finish_reason="stop"))
+    last = translator.parsed_chunk()
+    assert last is not None
+    assert last.message.content == ""
+    assert last.message.additional_kwargs == {"parsed": Answer(city="Paris")}
+    assert ChunkTranslator(stream_usage=True).parsed_chunk() is None

@@ -87,6 +87,9 @@ def test_every_tool_form_becomes_an_openai_tool(llm: ChatSkillBoss) -> None:
         ),
         ({"type": "tool", "name": "add"}, {"type": "function", "function": {"name": "add"}}),
         ({"type": "any"}, "required"),
+        ({"type": "required"}, "required"),
+        ({"type": "auto"}, "auto"),
+        ({"type": "function", "name": "add"}, {"type": "function", "function": {"name": "add"}}),
     ],
 )
 def test_tool_choice_forms(llm: ChatSkillBoss, choice: Any, wire: Any) -> None:

@@ -1,0 +1,271 @@
+"""Every example runs offline exactly as `make demo` runs it, and prints what it promises.
+
+`examples/run_all.py` (the `make demo` entry point) is run once with no key and no gateway
+URL, so each example replays cassettes/examples/<name>.yaml in its own subprocess. Each
+example's section of the output is then checked: the mode line, streamed text that is the
+concatenation of the streamed deltas in its cassette, tool calls with their arguments and
+results (and those results sent back to the model), structured output. The checks read
+structure, not wording, so they survive a live re-record. A second run points the examples at
+the scripted local gateway with a key, as a user with a key would run them ("live").
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.scripted_gateway import ScriptedGateway
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_DIR = ROOT / "examples"
+EXAMPLES = sorted(
+    path.name
+    for path in EXAMPLES_DIR.glob("*.py")
+    if not path.name.startswith("_") and path.name != "run_all.py"
+)
+OUR_ENV = ("SKILLBOSS_WHOLESALE_KEY", "SKILLBOSS_BASE_URL", "SKILLBOSS_RECORD")
+TOOL_LINE = re.compile(r"\[tool\] (\w+)\((\{.*\})\) -> (.*)$")
+
+
+# ---- running make demo's script -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Demo:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def sections(self) -> dict[str, list[str]]:
+        """Each example's output lines, keyed by script name (run_all's `=== x.py ===`)."""
+        found: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in self.stdout.splitlines():
+            if match := re.fullmatch(r"=== (\S+) ===", line):
+                current = found.setdefault(match.group(1), [])
+            elif current is not None:
+                current.append(line)
+        return found
+
+
+def run_demo(extra_env: dict[str, str]) -> Demo:
+    env = {name: value for name, value in os.environ.items() if name not in OUR_ENV}
+    env.update(extra_env)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES_DIR / "run_all.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    return Demo(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="module")
+def offline() -> Demo:
+    return run_demo({})
+
+
+def test_make_demo_runs_every_example_offline(offline: Demo) -> None:
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    lines = offline.stdout.splitlines()
+    assert lines[0].startswith(f"Running {len(EXAMPLES)} examples, offline")
+    assert lines[-1] == f"All {len(EXAMPLES)} examples ran."
+    assert sorted(offline.sections()) == EXAMPLES
+    assert "Traceback" not in offline.stderr, offline.stderr
+
+
+def test_every_example_is_checked() -> None:
+    assert sorted(CHECKS) == EXAMPLES
+
+
+@pytest.mark.parametrize("script", EXAMPLES)
+def test_example_replays_and_shows_its_results(script: str, offline: Demo) -> None:
+    lines = offline.sections()[script]
+    name = Path(script).stem
+    assert lines[0] == f"Mode: replay of cassettes/examples/{name}.yaml (offline: no key is set)"
+    CHECKS[script](Output(lines[1:], Cassette.load(name)))
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Demo]:
+    with ScriptedGateway() as server:
+        yield run_demo(
+            {"SKILLBOSS_WHOLESALE_KEY": "dummy-live-key", "SKILLBOSS_BASE_URL": server.base_url}
+        )
+
+
+def test_with_a_key_every_example_runs_live(live: Demo) -> None:
+    assert live.returncode == 0, live.stdout + live.stderr
+    assert live.stdout.splitlines()[0].startswith(f"Running {len(EXAMPLES)} examples, live")
+    sections = live.sections()
+    assert sorted(sections) == EXAMPLES
+    for script, lines in sections.items():
+        assert lines[0] == "Mode: live (SKILLBOSS_WHOLESALE_KEY is set)", script
+
+
+# ---- reading an example's output and cassette -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cassette:
+    interactions: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, name: str) -> Cassette:
+        path = ROOT / "cassettes" / "examples" / f"{name}.yaml"
+        return cls(yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"])
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(i["request"]["body"]) for i in self.interactions if i["request"]["body"]]
+
+    def streamed_texts(self) -> list[str]:
+        """The text of each streamed answer: its SSE content deltas, concatenated."""
+        texts = []
+        for interaction in self.interactions:
+            body = interaction["response"]["body"]["string"]
+            if "data:" not in body:
+                continue
+            pieces = []
+            for line in body.splitlines():
+                data = line.removeprefix("data:").strip()
+                if not line.startswith("data:") or data == "[DONE]":
+                    continue
+                for choice in json.loads(data).get("choices") or []:
+                    pieces.append(choice.get("delta", {}).get("content") or "")
+            texts.append("".join(pieces))
+        return texts
+
+    def tool_results_sent(self) -> dict[str, str]:
+        """tool_call_id -> content of every tool message sent back to the model."""
+        return {
+            message["tool_call_id"]: message["content"]
+            for body in self.bodies()
+            for message in body["messages"]
+            if message["role"] == "tool"
+        }
+
+
+@dataclass(frozen=True)
+class Output:
+    lines: list[str]
+    cassette: Cassette
+
+    def after(self, label: str) -> str:
+        """The text after `label` on the line that starts with it."""
+        found = [line[len(label) :].strip() for line in self.lines if line.startswith(label)]
+        assert len(found) == 1, f"expected one {label!r} line in {self.lines}"
+        return found[0]
+
+    def tool_calls(self) -> list[tuple[str, dict[str, Any], str]]:
+        """(name, arguments, result) of each `[tool] name({...}) -> result` line."""
+        calls = []
+        for line in self.lines:
+            if match := TOOL_LINE.search(line):
+                calls.append((match[1], ast.literal_eval(match[2]), match[3]))
+        return calls
+
+    def streamed(self, text: str) -> None:
+        assert text, "streamed text is empty"
+        assert text in self.cassette.streamed_texts(), f"{text!r} is not a streamed answer"
+
+    def results_went_back(self) -> None:
+        sent = list(self.cassette.tool_results_sent().values())
+        for _name, _args, result in self.tool_calls():
+            assert result in sent, f"tool result {result!r} was not sent back to the model"
+
+    def final_answer(self) -> str:
+        """The last non-empty line, which must come after every tool line."""
+        lines = [line for line in self.lines if line.strip()]
+        assert not TOOL_LINE.search(lines[-1]), "the answer follows the tool calls"
+        return lines[-1].strip()
+
+
+# ---- what each example must show ------------------------------------------------------------
+
+
+def check_langchain_quickstart(out: Output) -> None:
+    assert out.after("invoke:")
+    usage = ast.literal_eval(out.after("usage:"))
+    assert usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    out.streamed(out.after("stream:"))
+    city = re.fullmatch(
+        r"City\(name='(.+)', country='(.+)', population=(\d+)\)", out.after("structured:")
+    )
+    assert city, out.after("structured:")
+    assert (city[1], city[2]) == ("Paris", "France") and int(city[3]) > 1_000_000
+
+
+def check_langchain_agent(out: Output) -> None:
+    assert out.lines[0].startswith("> ")
+    calls = {name: (args, result) for name, args, result in out.tool_calls()}
+    assert set(calls) == {"get_weather", "convert_currency"}
+    args, result = calls["get_weather"]
+    assert args["city"].strip().lower() == "paris" and result == "18°C and sunny"
+    args, result = calls["convert_currency"]
+    assert float(args["amount"]) == 250 and args["currency"].upper() == "JPY"
+    assert result == "40500.00 JPY"
+    out.results_went_back()
+    out.streamed(out.final_answer())
+
+
+def check_llamaindex_rag(out: Output) -> None:
+    assert out.after("answer:")
+    assert set(ast.literal_eval(out.after("sources:"))) == {"billing", "keys", "capacity"}
+    prompts = json.dumps(out.cassette.bodies())
+    assert "lite-tier discount pool" in prompts, "the retrieved text reaches the model"
+    out.streamed(out.after("streamed:"))
+
+
+def check_llamaindex_agent(out: Output) -> None:
+    assert out.after("user:")
+    calls = {name: (args, result) for name, args, result in out.tool_calls()}
+    assert set(calls) == {"get_weather", "celsius_to_fahrenheit"}
+    args, result = calls["get_weather"]
+    assert args["city"].strip().lower() == "paris" and result == "sunny, 21 C"
+    args, result = calls["celsius_to_fahrenheit"]
+    assert float(args["celsius"]) == 21 and result == "69.8"
+    out.results_went_back()
+    out.streamed(out.final_answer())
+
+
+def check_drop_in_swap(out: Output) -> None:
+    diff = [line.strip() for line in out.lines if line.startswith(("  - ", "  + "))]
+    assert diff[0:2] == [
+        "- from langchain_openai import ChatOpenAI",
+        "+ from langchain_skillboss import ChatSkillBoss",
+    ]
+    before = re.fullmatch(r'- llm = ChatOpenAI\(model="([^"]+)", (.*)\)', diff[2])
+    after = re.fullmatch(r'\+ llm = ChatSkillBoss\(model="([^"]+)", (.*)\)', diff[3])
+    assert before and after and len(diff) == 4
+    assert before[2] == after[2], "every constructor argument but the model carries over"
+    assert after[1] == "openai/" + before[1]
+    out.streamed(out.after("reply chain (streamed):"))
+    [(name, args, result)] = out.tool_calls()
+    assert name == "order_status" and args["order_id"].strip().upper() == "A1042"
+    assert result == "shipped on Monday, arriving Thursday"
+    out.results_went_back()
+    assert out.after("answer:")
+
+
+CHECKS: dict[str, Callable[[Output], None]] = {
+    "langchain_quickstart.py": check_langchain_quickstart,
+    "langchain_agent.py": check_langchain_agent,
+    "llamaindex_rag.py": check_llamaindex_rag,
+    "llamaindex_agent.py": check_llamaindex_agent,
+    "drop_in_swap.py": check_drop_in_swap,
+}
