@@ -33,7 +33,7 @@ from llama_index.core.prompts import BasePromptTemplate
 from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.responses import chat_response, completion_response
@@ -121,6 +121,17 @@ class SkillBoss(FunctionCallingLLM):
 
     _gateway: Gateway | None = PrivateAttr(default=None)
 
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _key_from_env_when_none(cls, value: Any) -> Any:
+        """`api_key=None` means "from the environment", as it does for OpenAI(Like)."""
+        return api_key_from_env() if value is None else value
+
+    @field_validator("api_base", mode="before")
+    @classmethod
+    def _base_from_env_when_none(cls, value: Any) -> Any:
+        return base_url_from_env() if value is None else value
+
     def __init__(self, **data: Any) -> None:
         """Fail on bad values now, naming them, rather than at the first request."""
         super().__init__(**data)
@@ -135,11 +146,15 @@ class SkillBoss(FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
+        """From the catalog, with overrides. Without max_tokens, num_output (what prompt
+        helpers reserve for the answer) is at most half the window, so a smaller
+        `context_window` override still leaves room for the prompt."""
         info = self.model_info
         calling = self.is_function_calling_model
+        window = self.context_window or info.context_window
         return LLMMetadata(
-            context_window=self.context_window or info.context_window,
-            num_output=self.max_tokens or info.max_output_tokens,
+            context_window=window,
+            num_output=self.max_tokens or min(info.max_output_tokens, window // 2),
             is_chat_model=True,
             is_function_calling_model=info.supports_tools if calling is None else calling,
             model_name=self.model,

@@ -133,8 +133,11 @@ def _part(block: Any, position: int) -> dict[str, Any]:
 def _raw_bytes(data: bytes | IOBase | None, path: Path | str | None) -> bytes | None:
     """The undecoded bytes of a block, from its data (base64 or raw) or its path."""
     if isinstance(data, IOBase):
+        where = data.tell()  # read it all, and leave the caller's stream where it was
         data.seek(0)
-        return bytes(data.read())
+        raw = bytes(data.read())
+        data.seek(where)
+        return raw
     if data:
         try:
             return base64.b64decode(data, validate=True)
@@ -151,8 +154,8 @@ def _image_part(block: ImageBlock) -> dict[str, Any]:
     raw = _raw_bytes(block.image, block.path)
     if not raw:
         raise InvalidParameterError("an ImageBlock needs image data, a path or a url")
-    # ImageBlock guesses the MIME type itself (from the bytes or the path's suffix).
-    mime = block.image_mimetype or "image/png"
+    # ImageBlock guesses the MIME type itself from bytes or a path, not from a stream.
+    mime = block.image_mimetype or ImageBlock(image=raw).image_mimetype or "image/png"
     return wire.image_part(data=raw, mime_type=mime, detail=block.detail)
 
 

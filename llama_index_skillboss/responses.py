@@ -65,14 +65,10 @@ def parse_arguments(arguments: str) -> dict[str, Any] | str:
     return parsed if isinstance(parsed, dict) else arguments
 
 
-def message_fields(
-    content: str,
-    reasoning: str,
-    refusal: str,
-    calls: Sequence[ToolCall],
-    reasoning_tokens: int | None = None,
-) -> dict[str, Any]:
-    """`blocks` and `additional_kwargs` of an assistant message, streamed or not."""
+def message_blocks(
+    content: str, reasoning: str, calls: Sequence[ToolCall], reasoning_tokens: int | None = None
+) -> list[Any]:
+    """The `blocks` of an assistant message: thinking, text, then one block per tool call."""
     blocks: list[Any] = []
     if reasoning:
         blocks.append(ThinkingBlock(content=reasoning, num_tokens=reasoning_tokens))
@@ -84,12 +80,31 @@ def message_fields(
         )
         for call in calls
     )
+    return blocks
+
+
+def message_kwargs(calls: Sequence[ToolCall], refusal: str) -> dict[str, Any]:
+    """The `additional_kwargs` of an assistant message: wire tool calls and any refusal."""
     extra: dict[str, Any] = {}
     if calls:
         extra["tool_calls"] = [call.to_wire() for call in calls]
     if refusal:
         extra["refusal"] = refusal
-    return {"blocks": blocks, "additional_kwargs": extra}
+    return extra
+
+
+def message_fields(
+    content: str,
+    reasoning: str,
+    refusal: str,
+    calls: Sequence[ToolCall],
+    reasoning_tokens: int | None = None,
+) -> dict[str, Any]:
+    """`blocks` and `additional_kwargs` of an assistant message, streamed or not."""
+    return {
+        "blocks": message_blocks(content, reasoning, calls, reasoning_tokens),
+        "additional_kwargs": message_kwargs(calls, refusal),
+    }
 
 
 def assistant_message(fields: dict[str, Any]) -> ChatMessage:

@@ -2,10 +2,11 @@
 
 Every response carries its `delta` and the message so far. The text so far is kept as a
 list of pieces (appending is O(1)); each response gets a lazy snapshot (a mark: how many
-pieces existed then) that is joined only if read, so a consumer reading only deltas, as
-query and chat engines do, costs O(1) per chunk. After the last chunk comes one final
-response with an empty delta, the whole message built once, usage, finish reason and all
-logprobs (as a non-streamed call would give).
+pieces existed then) whose fields are joined only if read, each on its own: a consumer
+reading deltas (query engines) or deltas and `additional_kwargs` (chat engines, checking
+for tool calls) costs O(1) per chunk. After the last chunk comes one final response with
+an empty delta, the whole message built once, usage, finish reason and all logprobs (as a
+non-streamed call would give).
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ from llama_index.core.base.llms.types import (
 from llama_index_skillboss.lazy import PartialCompletion, PartialMessage
 from llama_index_skillboss.responses import (
     assistant_message,
+    message_blocks,
     message_fields,
+    message_kwargs,
     to_logprobs,
     usage_kwargs,
 )
 from skillboss_core import StreamChunk, ToolCall, ToolCallDelta, Usage
 
-# (text pieces, reasoning pieces, refusal pieces, argument pieces per call) at one chunk.
-Mark = tuple[int, int, int, tuple[int, ...]]
+# (text pieces, reasoning pieces, refusal pieces, (id, name, argument pieces) per call).
+Mark = tuple[int, int, int, tuple[tuple[str, str, int], ...]]
 _ASSISTANT = {"role": MessageRole.ASSISTANT}
 
 
@@ -104,6 +107,9 @@ class StreamState:
                 if self.single_call and self.calls:
                     continue
                 call = self.calls[delta.index] = _Call(delta.id or "", delta.name or "")
+            # The core gives an id or a name once, on the first delta that has it.
+            call.id = call.id or delta.id or ""
+            call.name = call.name or delta.name or ""
             if delta.arguments:
                 call.arguments.append(delta.arguments)
             kept = True
@@ -118,29 +124,50 @@ class StreamState:
     # -- reading ---------------------------------------------------------------------------
 
     def mark(self) -> Mark:
-        calls = tuple(len(call.arguments) for call in self.calls.values()) if self.calls else ()
+        calls = (
+            tuple((c.id, c.name, len(c.arguments)) for c in self.calls.values())
+            if self.calls
+            else ()
+        )
         return (len(self.text), len(self.reasoning), len(self.refusal), calls)
 
     def text_at(self, pieces: int) -> str:
         return "".join(self.text[:pieces])
 
-    def fields_at(self, mark: Mark, reasoning_tokens: int | None = None) -> dict[str, Any]:
-        """The message's blocks and additional_kwargs as they stood at `mark`."""
-        texts, reasonings, refusals, argument_counts = mark
-        calls = [
+    def calls_at(self, mark: Mark) -> list[ToolCall]:
+        """The tool calls as they stood at `mark` (calls begun later are not there yet)."""
+        return [
             ToolCall(
-                id=call.id or f"call_{index}",
-                name=call.name,
+                id=call_id or f"call_{index}",
+                name=name,
                 arguments="".join(call.arguments[:count]),
                 index=index,
             )
-            for (index, call), count in zip(self.calls.items(), argument_counts, strict=False)
+            for (index, call), (call_id, name, count) in zip(
+                self.calls.items(), mark[3], strict=False
+            )
         ]
+
+    def blocks_at(self, mark: Mark, reasoning_tokens: int | None = None) -> list[Any]:
+        texts, reasonings, _, _ = mark
+        return message_blocks(
+            self.text_at(texts),
+            "".join(self.reasoning[:reasonings]),
+            self.calls_at(mark),
+            reasoning_tokens,
+        )
+
+    def kwargs_at(self, mark: Mark) -> dict[str, Any]:
+        return message_kwargs(self.calls_at(mark), "".join(self.refusal[: mark[2]]))
+
+    def fields_at(self, mark: Mark, reasoning_tokens: int | None = None) -> dict[str, Any]:
+        """The message's blocks and additional_kwargs as they stood at `mark`."""
+        texts, reasonings, refusals, _ = mark
         return message_fields(
-            "".join(self.text[:texts]),
+            self.text_at(texts),
             "".join(self.reasoning[:reasonings]),
             "".join(self.refusal[:refusals]),
-            calls,
+            self.calls_at(mark),
             reasoning_tokens,
         )
 
@@ -152,9 +179,16 @@ class StreamState:
     # -- responses -------------------------------------------------------------------------
 
     def chat_chunk(self, chunk: StreamChunk) -> ChatResponse:
-        message = PartialMessage.deferred(dict(_ASSISTANT), partial(self.fields_at, self.mark()))
+        mark = self.mark()
+        message = PartialMessage.deferred(
+            dict(_ASSISTANT),
+            {
+                "blocks": partial(self.blocks_at, mark),
+                "additional_kwargs": partial(self.kwargs_at, mark),
+            },
+        )
         # model_construct: validating would run ChatMessage's after-validator, which reads
-        # additional_kwargs and so would build the snapshot at every chunk.
+        # additional_kwargs and so would build that field at every chunk.
         return ChatResponse.model_construct(
             message=message,
             raw=None,
@@ -180,11 +214,11 @@ class StreamState:
             "logprobs": to_logprobs(chunk.logprobs),
             "delta": chunk.text,
         }
-        return PartialCompletion.deferred(ready, partial(_text_field, self, len(self.text)))
+        return PartialCompletion.deferred(ready, {"text": partial(self.text_at, len(self.text))})
 
     def completion_final(self) -> CompletionResponse:
         return CompletionResponse(
-            text="".join(self.text),
+            text=self.text_at(len(self.text)),
             delta="",
             raw=self.raw(),
             logprobs=to_logprobs(self.logprobs),
@@ -195,10 +229,6 @@ class StreamState:
 def is_final(response: ChatResponse) -> bool:
     """Whether a streamed response is the closing one (whole message, usage, raw summary)."""
     return isinstance(response.raw, dict) and "finish_reason" in response.raw
-
-
-def _text_field(state: StreamState, pieces: int) -> dict[str, Any]:
-    return {"text": state.text_at(pieces)}
 
 
 def chat_stream(

@@ -65,6 +65,7 @@ def assert_answer(response: ChatResponse) -> None:
     assert isinstance(response.message.content, str) and response.message.content
     assert response.message.role == "assistant"
     assert_usage(response.additional_kwargs)
+    assert isinstance(response.raw, dict)
     assert response.raw["usage"]["total_tokens"] == response.additional_kwargs["total_tokens"]
 
 

@@ -115,6 +115,7 @@ def test_errors_reach_callback_handlers(gw: ScriptedGateway) -> None:
     with pytest.raises(InsufficientCreditsError):
         llm(gw, callback_manager=CallbackManager([debug])).chat(HELLO)
     [(_, end)] = debug.get_event_pairs(CBEventType.LLM)
+    assert end.payload is not None
     assert isinstance(end.payload["exception"], InsufficientCreditsError)
 
 

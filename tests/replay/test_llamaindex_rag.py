@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.response.schema import Response, StreamingResponse
+from llama_index.core.chat_engine.types import ChatMode
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.node_parser import SentenceSplitter
 
@@ -79,7 +80,7 @@ def test_streaming_query_engine(vcr: Any) -> None:
 
 
 def test_context_chat_engine_streams(vcr: Any) -> None:
-    engine = index().as_chat_engine(chat_mode="context", llm=llm(), similarity_top_k=1)
+    engine = index().as_chat_engine(chat_mode=ChatMode.CONTEXT, llm=llm(), similarity_top_k=1)
     streamed = engine.stream_chat("Where is the key read from?")
     answer = "".join(streamed.response_gen)
     assert answer.strip()

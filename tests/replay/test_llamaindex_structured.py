@@ -7,11 +7,14 @@ not the values a model picks.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.prompts import PromptTemplate
+from llama_index_instrumentation import get_dispatcher
+from llama_index_instrumentation.span_handlers import SimpleSpanHandler
 from pydantic import BaseModel, Field
 
 from llama_index_skillboss import SkillBoss
@@ -50,11 +53,29 @@ def assert_json_schema_request(body: dict[str, Any]) -> None:
     assert "tools" not in body
 
 
-def test_structured_predict_uses_json_schema(vcr: Any) -> None:
+@pytest.fixture
+def spans() -> Iterator[SimpleSpanHandler]:
+    handler = SimpleSpanHandler()
+    root = get_dispatcher()
+    root.add_span_handler(handler)
+    try:
+        yield handler
+    finally:
+        root.span_handlers.remove(handler)
+
+
+def span_names(handler: SimpleSpanHandler) -> list[str]:
+    return [span.id_.split("-", 1)[0] for span in handler.completed_spans]
+
+
+def test_structured_predict_uses_json_schema(vcr: Any, spans: SimpleSpanHandler) -> None:
     assert_city(llm().structured_predict(City, PROMPT, city="Paris"))
     [body] = sent(vcr)
     assert_json_schema_request(body)
     assert "Paris" in body["messages"][-1]["content"]
+    # Span handlers (tracing integrations) see the call as for any LLM, the chat inside it.
+    assert "SkillBoss.structured_predict" in span_names(spans)
+    assert "SkillBoss.chat" in span_names(spans)
 
 
 def test_structured_predict_strict_schema(vcr: Any) -> None:
@@ -63,9 +84,10 @@ def test_structured_predict_strict_schema(vcr: Any) -> None:
     assert spec["strict"] is True and spec["schema"]["additionalProperties"] is False
 
 
-async def test_astructured_predict(vcr: Any) -> None:
+async def test_astructured_predict(vcr: Any, spans: SimpleSpanHandler) -> None:
     assert_city(await llm().astructured_predict(City, PROMPT, city="Rome"))
     assert_json_schema_request(sent(vcr)[0])
+    assert "SkillBoss.astructured_predict" in span_names(spans)
 
 
 def test_stream_structured_predict(vcr: Any) -> None:
@@ -105,3 +127,16 @@ def test_streamed_function_calling_forces_the_tool(vcr: Any) -> None:
     assert_city(partials[-1])
     [body] = sent(vcr)
     assert body["tool_choice"] == {"type": "function", "function": {"name": "City"}}
+
+
+async def test_async_function_calling_programs(vcr: Any) -> None:
+    """astructured_predict and astream_structured_predict where json_schema is unsupported."""
+    model = llm(TOOLS_MODEL)
+    assert_city(await model.astructured_predict(City, PROMPT, city="Quito"))
+    partials = [p async for p in await model.astream_structured_predict(City, PROMPT, city="Riga")]
+    assert_city(partials[-1])
+    plain, streamed = sent(vcr)
+    assert plain["tool_choice"] == "required" and "stream" not in plain
+    assert streamed["tool_choice"] == {"type": "function", "function": {"name": "City"}}
+    assert streamed["stream"] is True
+    assert all("response_format" not in body for body in (plain, streamed))

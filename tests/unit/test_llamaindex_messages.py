@@ -270,3 +270,36 @@ def test_conversion_never_changes_the_callers_messages() -> None:
     before = [message.model_dump() for message in history]
     to_wire_messages(history)
     assert [message.model_dump() for message in history] == before
+
+
+def test_image_stream_is_read_whole_and_left_where_it_was() -> None:
+    stream = io.BytesIO(tiny_png())
+    stream.seek(5)
+    part = to_wire_messages([user(ImageBlock(image=stream))])[0]["content"][0]
+    prefix, encoded = part["image_url"]["url"].split(",", 1)
+    assert prefix == "data:image/png;base64" and base64.b64decode(encoded) == tiny_png()
+    assert stream.tell() == 5
+
+
+def test_citable_content_is_sent_and_citations_are_not() -> None:
+    from llama_index.core.base.llms.types import CitableBlock, CitationBlock
+
+    citable = CitableBlock(
+        title="Manual", source="https://example.com/manual", content=[TextBlock(text="Keys: env.")]
+    )
+    citation = CitationBlock(
+        cited_content=TextBlock(text="Keys: env."),
+        source="https://example.com/manual",
+        title="Manual",
+        additional_location_info={"start": 0},
+    )
+    wire = to_wire_messages(
+        [
+            user(TextBlock(text="Where are keys?"), citable),
+            ChatMessage(role="assistant", blocks=[TextBlock(text="In the env."), citation]),
+        ]
+    )
+    assert wire == [
+        {"role": "user", "content": "Where are keys?\nKeys: env."},
+        {"role": "assistant", "content": "In the env."},
+    ]

@@ -159,3 +159,38 @@ def test_gateway_is_reused_until_settings_change() -> None:
     assert llm._client() is first
     llm.timeout = 5.0
     assert llm._client() is not first
+
+
+def test_none_for_key_or_base_means_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenAILike(api_key=None, api_base=None) reads the environment; so does SkillBoss."""
+    monkeypatch.setenv(API_KEY_ENV, KEY)
+    monkeypatch.setenv(BASE_URL_ENV, "http://127.0.0.1:9/v1")
+    llm = SkillBoss(api_key=None, api_base=None)
+    assert llm.api_key is not None and llm.api_key.get_secret_value() == KEY
+    assert llm.api_base == "http://127.0.0.1:9/v1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "window", "output"),
+    [
+        ({"model": "openai/gpt-5.4-mini", "context_window": 8_000}, 8_000, 4_000),
+        ({"model": "someone/brand-new-model", "context_window": 4_096}, 4_096, 2_048),
+        (
+            {"model": "someone/brand-new-model", "context_window": 4_096, "max_tokens": 100},
+            4_096,
+            100,
+        ),
+    ],
+)
+def test_a_smaller_window_override_leaves_room_for_the_prompt(
+    kwargs: dict[str, object], window: int, output: int
+) -> None:
+    """num_output is what prompt helpers reserve; it must not eat the whole window."""
+    from llama_index.core.indices.prompt_helper import PromptHelper
+    from llama_index.core.prompts import PromptTemplate
+
+    meta = SkillBoss(api_key=KEY, **kwargs).metadata
+    assert (meta.context_window, meta.num_output) == (window, output)
+    helper = PromptHelper.from_llm_metadata(meta)
+    chunks = helper.repack(PromptTemplate("Context: {context_str}\nQ: {query_str}"), ["x " * 50])
+    assert chunks  # "Calculated available context size ... was not non-negative" otherwise

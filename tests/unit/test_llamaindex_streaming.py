@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -20,8 +20,9 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+from llama_index.core.prompts import PromptTemplate
 
-from llama_index_skillboss import SkillBoss
+from llama_index_skillboss import SkillBoss, streaming
 from llama_index_skillboss.lazy import PartialMessage
 from skillboss_core import StreamAccumulator, StreamChunk, Usage
 from tests.unit import sse_fixtures as fx
@@ -253,7 +254,8 @@ def test_stream_complete_and_async_streams(llm: SkillBoss, monkeypatch: pytest.M
         return chats, texts
 
     chats, texts = asyncio.run(collect())
-    assert chats[-1].message.content == "Hello, world" and chats[-1].raw["usage"]
+    assert chats[-1].message.content == "Hello, world"
+    assert isinstance(chats[-1].raw, dict) and chats[-1].raw["usage"]
     assert texts[-1].text == "Hello, world"
 
 
@@ -267,40 +269,114 @@ def many_chunks(count: int) -> Iterator[StreamChunk]:
     yield StreamChunk(usage=Usage(prompt_tokens=1, completion_tokens=count, total_tokens=count + 1))
 
 
+class JoinCounter:
+    """Counts what building "the text so far" costs: calls, and pieces joined in all."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = self.pieces = 0
+        original = streaming.StreamState.text_at
+
+        def counting(state: streaming.StreamState, pieces: int) -> str:
+            self.calls += 1
+            self.pieces += pieces
+            return original(state, pieces)
+
+        monkeypatch.setattr(streaming.StreamState, "text_at", counting)
+
+
+LONG = 100_000
+# Counting proves linearity at any length; the engines' own per-chunk work sets this one.
+ENGINE_LONG = 10_000
+
+
 def test_a_long_stream_never_rebuilds_the_text_so_far(
     llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Linear time without a clock: reading deltas never materialises "the message so far"."""
-    from llama_index_skillboss import lazy
-
-    builds = 0
-    original = lazy.Deferred._built
-
-    def counting(self: lazy.Deferred) -> dict[str, Any]:
-        nonlocal builds
-        if object.__getattribute__(self, "__pydantic_private__").get("_builder") is not None:
-            builds += 1
-        return original(self)
-
-    monkeypatch.setattr(lazy.Deferred, "_built", counting)
-    use(monkeypatch, FakeGateway(many_chunks(100_000)))
+    """Linear without a clock: reading deltas and additional_kwargs (what chat engines read
+    at every chunk, to spot tool calls) never builds the text so far."""
+    joins = JoinCounter(monkeypatch)
+    use(monkeypatch, FakeGateway(many_chunks(LONG)))
     last = None
-    deltas = lazy_snapshots = 0
+    deltas = snapshots = 0
     for response in llm.stream_chat(HELLO):
         deltas += len(response.delta or "")
-        lazy_snapshots += isinstance(response.message, lazy.Deferred)
+        assert "tool_calls" not in response.message.additional_kwargs
+        snapshots += isinstance(response.message, PartialMessage)
         last = response
-    assert lazy_snapshots >= 100_000, "the message so far must be a deferred snapshot"
-    assert builds == 0, "a snapshot of the text so far was built while streaming"
-    assert last is not None and deltas == len("tok ") * 100_000
-    assert last.message.content == "tok " * 100_000
-    assert last.additional_kwargs["completion_tokens"] == 100_000
+    assert snapshots == LONG, "the message so far must be a deferred snapshot"
+    assert last is not None and deltas == len("tok ") * LONG
+    assert (joins.calls, joins.pieces) == (1, LONG), "only the final message joins the text"
+    assert last.message.content == "tok " * LONG
+    assert last.additional_kwargs["completion_tokens"] == LONG
+
+
+def test_stream_and_stream_complete_join_the_text_once(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LLM.stream (query engines, synthesizers) and stream_complete read deltas only."""
+    joins = JoinCounter(monkeypatch)
+    use(monkeypatch, FakeGateway(many_chunks(ENGINE_LONG)))
+    assert "".join(llm.stream(PromptTemplate("{q}"), q="hello")) == "tok " * ENGINE_LONG
+    assert joins.pieces == ENGINE_LONG
+    use(monkeypatch, FakeGateway(many_chunks(ENGINE_LONG)))
+    *_, final = llm.stream_complete("hello")
+    assert final.text == "tok " * ENGINE_LONG
+    assert joins.pieces == 2 * ENGINE_LONG
+
+
+@pytest.mark.parametrize("mode", ["simple", "context", "condense_plus_context"])
+def test_streaming_chat_engines_run_in_linear_time(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Chat engines check every chunk's message for tool calls; that must not join text."""
+    from llama_index.core.chat_engine import (
+        CondensePlusContextChatEngine,
+        ContextChatEngine,
+        SimpleChatEngine,
+    )
+    from llama_index.core.chat_engine.types import BaseChatEngine
+    from llama_index.core.retrievers import BaseRetriever
+    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+    class OneNode(BaseRetriever):
+        def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+            return [NodeWithScore(node=TextNode(text="Keys live in the environment."), score=1)]
+
+    engines: dict[str, Callable[[], BaseChatEngine]] = {
+        "simple": lambda: SimpleChatEngine.from_defaults(llm=llm),
+        "context": lambda: ContextChatEngine.from_defaults(retriever=OneNode(), llm=llm),
+        "condense_plus_context": lambda: CondensePlusContextChatEngine.from_defaults(
+            retriever=OneNode(), llm=llm
+        ),
+    }
+    joins = JoinCounter(monkeypatch)
+    gateway = use(monkeypatch, FakeGateway(many_chunks(ENGINE_LONG)))
+    streamed = engines[mode]().stream_chat("Where do keys live?")
+    assert "".join(streamed.response_gen) == "tok " * ENGINE_LONG
+    assert joins.pieces == ENGINE_LONG, f"{joins.calls} joins of {joins.pieces} pieces"
+    assert "Keys live" in str(gateway.bodies) or mode == "simple"
+
+
+def test_async_chat_engine_streams_in_linear_time(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llama_index.core.chat_engine import SimpleChatEngine
+
+    joins = JoinCounter(monkeypatch)
+    use(monkeypatch, FakeGateway(many_chunks(ENGINE_LONG)))
+
+    async def ask() -> str:
+        streamed = await SimpleChatEngine.from_defaults(llm=llm).astream_chat("hi")
+        return "".join([token async for token in streamed.async_response_gen()])
+
+    assert asyncio.run(ask()) == "tok " * ENGINE_LONG
+    assert joins.pieces == ENGINE_LONG
 
 
 def test_a_long_stream_is_bounded_in_memory(
     llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, FakeGateway(many_chunks(100_000)))
+    use(monkeypatch, FakeGateway(many_chunks(LONG)))
     tracemalloc.start()
     try:
         for _ in llm.stream_chat(HELLO):
@@ -310,3 +386,36 @@ def test_a_long_stream_is_bounded_in_memory(
         tracemalloc.stop()
     # The answer is 400 kB of text; copies per chunk would need gigabytes.
     assert peak < 20_000_000, peak
+
+
+def test_every_request_parameter_reaches_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    llm = SkillBoss(
+        api_key="sk-unit-0123456789abcdef",
+        model="openai/gpt-5.4",
+        temperature=0.3,
+        max_tokens=99,
+        top_p=0.8,
+        seed=11,
+        stop="END",
+        logprobs=True,
+        top_logprobs=3,
+        reasoning_effort="low",
+        additional_kwargs={"frequency_penalty": 0.5, "extra_body": {"provider": {"sort": "x"}}},
+    )
+    gateway = use(monkeypatch, FakeGateway(chunks_of(fx.openai_text_stream())))
+    list(llm.stream_chat(HELLO, seed=12))  # per-call values win
+    body = gateway.bodies[0]
+    assert {k: v for k, v in body.items() if k not in ("messages", "stream_options")} == {
+        "model": "openai/gpt-5.4",
+        "temperature": 0.3,
+        "max_tokens": 99,
+        "top_p": 0.8,
+        "seed": 12,
+        "stop": "END",
+        "logprobs": True,
+        "top_logprobs": 3,
+        "reasoning_effort": "low",
+        "frequency_penalty": 0.5,
+        "provider": {"sort": "x"},
+        "stream": True,
+    }
