@@ -15,6 +15,8 @@ from skillboss_core.errors import IncompleteStreamError, StreamError
 from skillboss_core.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
 
 _DONE = b"[DONE]"
+# json.loads(bytes) re-detects the encoding per call; SSE is UTF-8, so decode directly.
+_decode_json = json.JSONDecoder().decode
 
 
 class SSEDecoder:
@@ -32,6 +34,19 @@ class SSEDecoder:
         self._data: list[bytes] = []
 
     def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
+        # Fast path: servers flush one `data: ...\n\n` event per network read.
+        if (
+            not self._buffer
+            and not self._data
+            and self._event is None
+            and chunk.startswith(b"data:")
+            and chunk.find(b"\n") == len(chunk) - 2
+            and chunk.endswith(b"\n")
+        ):
+            value = chunk[5:-2]
+            if value.endswith(b"\r"):
+                value = value[:-1]
+            return [(None, value[1:] if value.startswith(b" ") else value)]
         buffer = self._buffer + chunk if self._buffer else chunk
         lines = buffer.split(b"\n")
         self._buffer = lines.pop()
@@ -165,7 +180,7 @@ class StreamAccumulator:
             self.done = True
             return None
         try:
-            data = json.loads(payload)
+            data = _decode_json(payload.decode("utf-8", "surrogatepass"))
         except ValueError:
             if event == "error":
                 raise _stream_error(None, payload) from None

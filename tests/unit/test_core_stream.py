@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import openai
 import pytest
@@ -168,3 +170,27 @@ def test_decoder_joins_multiline_data_and_flushes_unterminated_event() -> None:
     events = decoder.feed(b"event: x\ndata: a\ndata: b\n\ndata: tail")
     assert events == [("x", b"a\nb")]
     assert decoder.close() == [(None, b"tail")]
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        fx.openai_text_stream,
+        fx.deepseek_reasoning_stream,
+        fx.openrouter_reasoning_stream,
+        fx.parallel_tool_stream,
+        fx.groq_whole_call_stream,
+    ],
+)
+def test_one_event_per_read_gives_the_same_chunks(fixture: Any) -> None:
+    """The decoder's one-event-per-read fast path must agree with the general path."""
+    data = fixture()
+    whole_acc, whole = read_all(data)
+    acc = StreamAccumulator()
+    chunks: list[StreamChunk] = []
+    for event in re.split(rb"(?<=\n\n)", data):
+        if event:
+            chunks.extend(acc.feed(event))
+    chunks.extend(acc.close())
+    assert chunks == whole
+    assert acc.result() == whole_acc.result()
