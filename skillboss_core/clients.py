@@ -11,15 +11,15 @@ import asyncio
 import threading
 from typing import Any
 
-import httpx
 import openai
 
+from skillboss_core._http import http
 from skillboss_core.errors import map_status_error
 from skillboss_core.settings import GatewaySettings
 
 # Bounded in total; every connection may stay alive, or httpcore closes the extras while
 # requests are still queued for them (churn under bursts wider than the keep-alive limit).
-_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+_LIMITS = http.Limits(max_connections=200, max_keepalive_connections=200)
 _NEVER_RETRIED = frozenset({400, 401, 402, 403, 404, 422})
 
 
@@ -66,17 +66,17 @@ def _sdk_kwargs(settings: GatewaySettings) -> dict[str, Any]:
 
 
 def build_sync_client(settings: GatewaySettings) -> openai.OpenAI:
-    """A sync SDK client on an httpx pool of our own."""
-    http = httpx.Client(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
-    client = _SyncGatewayClient(http_client=http, **_sdk_kwargs(settings))  # type: ignore[arg-type]
+    """A sync SDK client on a connection pool of our own."""
+    pool = http.Client(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
+    client = _SyncGatewayClient(http_client=pool, **_sdk_kwargs(settings))
     client._forget_openai_identity()
     return client
 
 
 def build_async_client(settings: GatewaySettings) -> openai.AsyncOpenAI:
-    """An async SDK client on an httpx pool bound to the running event loop."""
-    http = httpx.AsyncClient(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
-    client = _AsyncGatewayClient(http_client=http, **_sdk_kwargs(settings))  # type: ignore[arg-type]
+    """An async SDK client on a connection pool bound to the running event loop."""
+    pool = http.AsyncClient(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
+    client = _AsyncGatewayClient(http_client=pool, **_sdk_kwargs(settings))
     client._forget_openai_identity()
     return client
 

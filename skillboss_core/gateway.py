@@ -11,9 +11,9 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import Any, TypeVar
 
-import httpx
 import openai
 
+from skillboss_core._http import http
 from skillboss_core.clients import ClientPool
 from skillboss_core.errors import (
     GatewayCapacityError,
@@ -72,12 +72,12 @@ def _interrupted(chunks: int, exc: Exception) -> StreamInterruptedError:
             f"The connection to the gateway broke after {chunks} stream events ({exc}); "
             "the answer is incomplete."
         ),
-        request=getattr(exc, "request", None) or httpx.Request("POST", _PATH),  # type: ignore[arg-type]
+        request=getattr(exc, "request", None) or http.Request("POST", _PATH),
     )
 
 
-def _timed_out(exc: httpx.TimeoutException) -> openai.APITimeoutError:
-    return openai.APITimeoutError(request=exc.request)  # type: ignore[arg-type]
+def _timed_out(exc: Any) -> openai.APITimeoutError:
+    return openai.APITimeoutError(request=exc.request)
 
 
 def _stamp(result: ChatResult, body: dict[str, Any]) -> ChatResult:
@@ -130,7 +130,7 @@ class Gateway:
         content = encode_body(body)
         client = self.clients.sync_client()
         response = client.post(
-            _PATH, cast_to=httpx.Response, content=content, options={"headers": _RAW_READ}
+            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_READ}
         )
         return _stamp(parse_completion_bytes(response.content), body)
 
@@ -138,7 +138,7 @@ class Gateway:
         content = encode_body(body)
         client = self.clients.async_client()
         response = await client.post(
-            _PATH, cast_to=httpx.Response, content=content, options={"headers": _RAW_READ}
+            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_READ}
         )
         return _stamp(parse_completion_bytes(response.content), body)
 
@@ -193,7 +193,7 @@ class Gateway:
         content = encode_body(body)
         client = self.clients.sync_client()
         response = client.post(
-            _PATH, cast_to=httpx.Response, content=content, options={"headers": _RAW_STREAM}
+            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_STREAM}
         )
         accumulator = StreamAccumulator()
         try:
@@ -203,9 +203,9 @@ class Gateway:
             try:
                 for data in response.iter_bytes():
                     yield from accumulator.feed(data)
-            except httpx.TimeoutException as exc:
+            except http.TimeoutException as exc:
                 raise _timed_out(exc) from exc
-            except httpx.TransportError as exc:
+            except http.TransportError as exc:
                 raise _interrupted(accumulator.chunks_seen, exc) from exc
             yield from accumulator.close()
         finally:
@@ -215,7 +215,7 @@ class Gateway:
         content = encode_body(body)
         client = self.clients.async_client()
         response = await client.post(
-            _PATH, cast_to=httpx.Response, content=content, options={"headers": _RAW_STREAM}
+            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_STREAM}
         )
         accumulator = StreamAccumulator()
         try:
@@ -227,9 +227,9 @@ class Gateway:
                 async for data in response.aiter_bytes():
                     for chunk in accumulator.feed(data):
                         yield chunk
-            except httpx.TimeoutException as exc:
+            except http.TimeoutException as exc:
                 raise _timed_out(exc) from exc
-            except httpx.TransportError as exc:
+            except http.TransportError as exc:
                 raise _interrupted(accumulator.chunks_seen, exc) from exc
             for chunk in accumulator.close():
                 yield chunk
@@ -240,15 +240,15 @@ class Gateway:
 
     def list_models(self) -> list[str]:
         """Model ids the gateway serves to this key (GET /models)."""
-        response = self.clients.sync_client().get("/models", cast_to=httpx.Response)
+        response = self.clients.sync_client().get("/models", cast_to=http.Response)
         return _model_ids(response.content)
 
     async def alist_models(self) -> list[str]:
-        response = await self.clients.async_client().get("/models", cast_to=httpx.Response)
+        response = await self.clients.async_client().get("/models", cast_to=http.Response)
         return _model_ids(response.content)
 
 
-def _is_event_stream(response: httpx.Response) -> bool:
+def _is_event_stream(response: Any) -> bool:
     """False when a server ignored `stream: true` and answered with one JSON body."""
     content_type = response.headers.get("content-type", "")
     return "json" not in content_type

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
+from skillboss_core._http import http as httpx  # the library the SDK runs on
 from tests.support.scripted_gateway import ScriptedGateway
 
 
