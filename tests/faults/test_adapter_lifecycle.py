@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import multiprocessing
 import pickle
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ from langchain_core.messages import HumanMessage
 from llama_index.core.llms import ChatMessage
 
 from tests.faults.callers import Target, _langchain, _llamaindex
+from tests.faults.cancel import cancel_mid_stream
 from tests.support.scripted_gateway import ScriptedGateway
 
 ADAPTERS = ["langchain", "llamaindex"]
@@ -87,25 +87,12 @@ def test_cancelling_an_async_stream_closes_the_response(
 ) -> None:
     model = build(kind, gateway_server)
 
-    async def consume(started: asyncio.Event) -> None:
+    async def open_stream() -> Any:
         if kind == "langchain":
-            stream = model.astream("count " * 50)
-        else:
-            stream = await model.astream_chat([ChatMessage(role="user", content="count " * 50)])
-        async for _ in stream:
-            started.set()
-            await asyncio.sleep(10)
+            return model.astream("count " * 50)
+        return await model.astream_chat([ChatMessage(role="user", content="count " * 50)])
 
-    async def main() -> None:
-        started = asyncio.Event()
-        task = asyncio.create_task(consume(started))
-        await started.wait()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await asyncio.sleep(0.05)  # let the generator's cleanup run
-
-    asyncio.run(main())
+    cancel_mid_stream(open_stream)
     assert opened_responses and all(r.is_closed for r in opened_responses)
 
 

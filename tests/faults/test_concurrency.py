@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from skillboss_core import ChatParams, Gateway, GatewaySettings
 from tests.faults.callers import KEY, MODEL
+from tests.faults.cancel import cancel_mid_stream
 from tests.support.scripted_gateway import Fault, ScriptedGateway
 
 
@@ -86,18 +87,8 @@ def test_cancelling_an_async_stream_closes_the_response(
     gateway = shared_gateway(gateway_server)
     gateway_server.enqueue(Fault.keepalive_comments())
 
-    async def consume(started: asyncio.Event) -> None:
-        async for _ in gateway.astream(body(True, "count " * 50)):
-            started.set()
-            await asyncio.sleep(10)
+    async def open_stream() -> Any:
+        return gateway.astream(body(True, "count " * 50))
 
-    async def main() -> None:
-        started = asyncio.Event()
-        task = asyncio.create_task(consume(started))
-        await started.wait()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    asyncio.run(main())
+    cancel_mid_stream(open_stream)
     assert opened_responses and all(r.is_closed for r in opened_responses)
