@@ -85,3 +85,15 @@ def record_mode() -> str:
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("json_body", json_body_matcher)
+
+
+@pytest.fixture
+def restore_settings() -> Iterator[None]:
+    """Put LlamaIndex's global `Settings.llm` back after a test that sets it."""
+    from llama_index.core import Settings
+
+    saved = Settings._llm
+    try:
+        yield
+    finally:
+        Settings._llm = saved

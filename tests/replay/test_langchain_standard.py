@@ -19,6 +19,7 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_skillboss import ChatSkillBoss
 from tests.support.cassettes import vcr_settings
+from tests.support.langchain_capabilities import SkillBossCapabilities
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -83,7 +84,7 @@ def _stream(model: ChatSkillBoss, prompt: str) -> AIMessage:
 
 
 @pytest.mark.vcr
-class TestChatSkillBossStandard(ChatModelIntegrationTests):
+class TestChatSkillBossStandard(SkillBossCapabilities, ChatModelIntegrationTests):
     @property
     def chat_model_class(self) -> type[ChatSkillBoss]:
         return ChatSkillBoss
@@ -94,44 +95,8 @@ class TestChatSkillBossStandard(ChatModelIntegrationTests):
         return {"model": MODEL, "max_retries": 0}
 
     @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_image_tool_message(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_tool_message(self) -> bool:
-        return True
-
-    @property
-    def supports_audio_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
     def enable_vcr_tests(self) -> bool:
         return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "openai/gpt-5.4"
 
     @property
     def supported_usage_metadata_details(self) -> dict[str, list[Any]]:

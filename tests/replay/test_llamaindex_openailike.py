@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from llama_index.core import Settings
 
 from skillboss_core.settings import api_key_from_env, base_url_from_env
 
@@ -79,15 +77,6 @@ SKILLBOSS = OPENAI_LIKE.replace(
     "from llama_index.llms.openai_like import OpenAILike",
     "from llama_index_skillboss import SkillBoss as OpenAILike",
 )
-
-
-@pytest.fixture
-def restore_settings() -> Iterator[None]:
-    saved = Settings._llm
-    try:
-        yield
-    finally:
-        Settings._llm = saved
 
 
 def test_the_two_snippets_differ_by_one_line() -> None:

@@ -10,6 +10,7 @@ import pytest
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from langchain_skillboss import ChatSkillBoss
+from tests.support.langchain_capabilities import SkillBossCapabilities
 
 ENV_KEY = "test-key-from-env"
 ENV_BASE_URL = "https://gateway.example.test/v1"
@@ -30,7 +31,7 @@ def _trusted_like_a_partner(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-class TestChatSkillBossUnit(ChatModelUnitTests):
+class TestChatSkillBossUnit(SkillBossCapabilities, ChatModelUnitTests):
     @property
     def chat_model_class(self) -> type[ChatSkillBoss]:
         return ChatSkillBoss
@@ -48,31 +49,3 @@ class TestChatSkillBossUnit(ChatModelUnitTests):
             {"model": "openai/gpt-5.4-mini"},
             {"api_key": ENV_KEY, "base_url": ENV_BASE_URL},
         )
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_audio_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "openai/gpt-5.4"

@@ -12,7 +12,7 @@ import builtins
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,15 +125,6 @@ def deterministic_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     counter = iter(range(1, 1_000_000))
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
-
-
-@pytest.fixture
-def restore_settings() -> Iterator[None]:
-    saved = Settings._llm
-    try:
-        yield
-    finally:
-        Settings._llm = saved
 
 
 def request_key(request: Any) -> str:
