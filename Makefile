@@ -1,46 +1,107 @@
-# Every target builds .venv by itself from nothing but python3.
+# Every target sets up what it needs by itself, from nothing but python3, make and the package
+# index: a pinned uv (in .venv-tools), then .venv exactly as uv.lock says. `make help` lists them.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-# Extra pip requirement, e.g. OPENAI_SPEC="openai>=2,<3" to test the other SDK major.
-OPENAI_SPEC ?=
+UV_VERSION := 0.13.9
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+# Pythons for the version legs: make test-python PY=3.12, make test-lowest, make test-newest.
+PY ?= 3.12
+LOWEST_PY ?= 3.10
+NEWEST_PY ?= 3.13
 
-.PHONY: demo test pytest test-openai2 lint typecheck bench record record-local clean
+# The machine's own interpreters only (uv would otherwise download one); the project's venv is $(VENV).
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]" $(if $(OPENAI_SPEC),"$(OPENAI_SPEC)")
-	touch $(STAMP)
+# An interpreter for a version such as 3.12: pyenv's when pyenv has it, else pythonX.Y on PATH.
+python_for = $(shell p=$$(pyenv prefix $(1) 2>/dev/null) && echo "$$p/bin/python" || echo python$(1))
 
-# Every example: live with SKILLBOSS_WHOLESALE_KEY, else replayed from cassettes/examples/.
-demo: $(STAMP)
+.PHONY: help venv demo test lint typecheck pytest test-python test-lowest test-newest test-openai2 \
+	python-path lock bench record record-local clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	@echo "==> First run: installing uv $(UV_VERSION), which installs .venv from uv.lock, into $(TOOLS)"
+	@python3 -m venv $(TOOLS)
+	@$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+# uv sync is a no-op when .venv already matches uv.lock, and rebuilds .venv when it was made
+# with another Python than $(PYTHON). --locked: refuse a uv.lock that pyproject.toml has outgrown.
+venv: $(UV) ## install .venv from uv.lock (every extra and the dev group)
+	@test -x $(BIN)/python || echo "==> Creating $(VENV) with $(PYTHON): the locked packages from uv.lock (about 130; a minute the first time)"
+	@$(UV) sync --locked --all-extras --python "$(PYTHON)"
+
+demo: venv ## run every example: live with SKILLBOSS_WHOLESALE_KEY, else replayed from cassettes
 	$(BIN)/python examples/run_all.py
 
-lint: $(STAMP)
+test: lint typecheck pytest ## ruff, mypy --strict and the whole suite, on the lock (what CI runs first)
+
+lint: venv ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: venv ## mypy --strict
 	$(BIN)/mypy
 
-test: lint typecheck pytest
-
-pytest: $(STAMP)
+pytest: venv ## the whole pytest suite
 	$(BIN)/python -m pytest -q
 
-# The same suite against the other openai SDK major (CI runs both).
-test-openai2:
-	$(MAKE) pytest VENV=.venv-openai2 OPENAI_SPEC="openai>=2,<3"
+test-python: ## the suite on the lock with another Python: make test-python PY=3.13
+	$(MAKE) --no-print-directory pytest PYTHON="$(call python_for,$(PY))" VENV=.venv-py$(PY)
 
-bench: $(STAMP)
+# The lowest versions pyproject.toml allows for every direct dependency (runtime and dev tools),
+# resolved afresh: proves the lower bounds are true. First the core alone (a core-only install
+# may get older openai and pydantic than the frameworks allow), then everything. Covers openai 2.x.
+test-lowest: $(UV) ## the suite on the lowest allowed versions (Python LOWEST_PY=3.10)
+	@echo "==> Resolving the lowest versions skillboss_core allows into .venv-lowest-core (Python $(LOWEST_PY))"
+	@$(UV) venv --quiet --clear .venv-lowest-core --python "$(call python_for,$(LOWEST_PY))"
+	@VIRTUAL_ENV=.venv-lowest-core $(UV) pip install --quiet --resolution lowest-direct -e . --group test
+	@VIRTUAL_ENV=.venv-lowest-core $(UV) pip list | grep -E '^(openai|pydantic) '
+	.venv-lowest-core/bin/python -m pytest -q tests/unit/test_core_*.py
+	@echo "==> Resolving the lowest allowed versions into .venv-lowest (Python $(LOWEST_PY))"
+	@$(UV) venv --quiet --clear .venv-lowest --python "$(call python_for,$(LOWEST_PY))"
+	@VIRTUAL_ENV=.venv-lowest $(UV) pip install --quiet --resolution lowest-direct -e ".[all]" --group dev
+	@VIRTUAL_ENV=.venv-lowest $(UV) pip list | grep -E '^(openai|pydantic|langchain-core|llama-index-core) '
+	.venv-lowest/bin/python -m pytest -q
+
+# The newest versions the ranges allow, no lock: an upstream release that breaks users shows here.
+test-newest: $(UV) ## the suite on the newest allowed versions, no lock (Python NEWEST_PY=3.13)
+	@echo "==> Resolving the newest allowed versions into .venv-newest (Python $(NEWEST_PY))"
+	@$(UV) venv --quiet --clear .venv-newest --python "$(call python_for,$(NEWEST_PY))"
+	@VIRTUAL_ENV=.venv-newest $(UV) pip install --quiet --refresh -e ".[all]" --group dev
+	@VIRTUAL_ENV=.venv-newest $(UV) pip list | grep -E '^(openai|pydantic|langchain-core|llama-index-core) '
+	.venv-newest/bin/python -m pytest -q
+
+# The suite on the newest openai 2.x (the lock has 3.x), everything else from the lock.
+test-openai2: $(UV) ## the suite on the newest openai 2.x, the rest locked (PY=3.12)
+	@echo "==> Installing the lock with the newest openai 2.x into .venv-openai2 (Python $(PY))"
+	@$(UV) venv --quiet --clear .venv-openai2 --python "$(call python_for,$(PY))"
+	@$(UV) export --quiet --locked --all-extras --group dev --no-emit-project --no-hashes \
+		| grep -v '^openai==' > .venv-openai2/constraints.txt
+	@VIRTUAL_ENV=.venv-openai2 $(UV) pip install --quiet -e ".[all]" --group dev "openai>=2,<3" \
+		-c .venv-openai2/constraints.txt
+	@VIRTUAL_ENV=.venv-openai2 $(UV) pip list | grep -E '^(openai|pydantic|langchain-core|llama-index-core) '
+	.venv-openai2/bin/python -m pytest -q
+
+python-path: ## print the interpreter the legs use for PY=3.x
+	@echo "$(call python_for,$(PY))"
+
+lock: $(UV) ## refresh uv.lock to the newest allowed versions (needs the package index)
+	$(UV) lock --upgrade
+
+bench: venv ## overhead against the raw openai SDK and the peers (about 4 minutes)
 	@# The peers (langchain-openai, llama-index-llms-openai-like) live only in .venv-bench.
-	@if [ ! -f .venv-bench/.installed ] || [ pyproject.toml -nt .venv-bench/.installed ] \
+	@if [ ! -f .venv-bench/.installed ] || [ uv.lock -nt .venv-bench/.installed ] \
 		|| [ benchmarks/requirements.txt -nt .venv-bench/.installed ]; then \
-		set -e; $(PYTHON) -m venv .venv-bench; \
-		.venv-bench/bin/python -m pip install --quiet --upgrade pip; \
-		.venv-bench/bin/python -m pip install --quiet -e ".[all]" -r benchmarks/requirements.txt; \
+		set -e; echo "==> Creating .venv-bench: the lock plus the peers of benchmarks/requirements.txt"; \
+		$(UV) venv --quiet --clear .venv-bench --python "$(PYTHON)"; \
+		$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes -o .venv-bench/locked.txt; \
+		VIRTUAL_ENV=.venv-bench $(UV) pip install --quiet -e ".[all]" -r benchmarks/requirements.txt \
+			-c .venv-bench/locked.txt; \
 		touch .venv-bench/.installed; \
 	fi
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
@@ -51,16 +112,15 @@ bench: $(STAMP)
 # tests/replay/test_examples.py then checks the freshly recorded example cassettes.
 RECORDED_TESTS := tests/replay tests/unit/test_readme.py
 
-record:
+record: ## re-record every cassette against the live gateway (needs SKILLBOSS_WHOLESALE_KEY)
 	@test -n "$$SKILLBOSS_WHOLESALE_KEY" || { echo "make record needs SKILLBOSS_WHOLESALE_KEY (a SkillBoss wholesale key); make record-local needs none"; exit 2; }
-	@$(MAKE) --no-print-directory $(STAMP)
+	@$(MAKE) --no-print-directory venv
 	SKILLBOSS_RECORD=live $(BIN)/python examples/run_all.py
 	SKILLBOSS_RECORD=live $(BIN)/python -m pytest -q $(RECORDED_TESTS)
 
-# The same against the project's scripted gateway on 127.0.0.1 (no key, no network).
-record-local: $(STAMP)
+record-local: venv ## re-record against the scripted gateway on 127.0.0.1 (no key, no network)
 	SKILLBOSS_RECORD=local $(BIN)/python examples/run_all.py
 	SKILLBOSS_RECORD=local $(BIN)/python -m pytest -q $(RECORDED_TESTS)
 
-clean:
+clean: ## remove every venv and cache
 	rm -rf $(VENV) .venv-* .mypy_cache .ruff_cache

@@ -346,5 +346,32 @@ def test_compatibility_matrix_matches_pyproject() -> None:
     ]:
         if match := re.match(r"([a-z][a-z0-9-]*)(.+)", requirement):
             pins[match.group(1)] = match.group(2)
-    for name, supported, _tested in table_rows(section_text("Compatibility"), "dependency"):
+    rows = table_rows(section_text("Compatibility"), "dependency")
+    assert {row[0] for row in rows} >= {"Python", "openai", "pydantic", "langchain-core"}
+    for name, supported, lowest, *_tested in rows:
         assert supported.startswith(f"`{pins[name]}`"), f"{name}: pyproject says {pins[name]}"
+        # the lowest version tested is the lower bound the package declares
+        lower = re.search(r">=([0-9.]+)", pins[name])
+        assert lower and lowest.startswith(lower.group(1)), f"{name}: lowest tested {lowest}"
+
+
+def test_every_ci_leg_in_the_readme_runs_in_ci() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    legs = table_rows(section_text("Compatibility"), "leg")
+    assert {leg[0] for leg in legs} == {"locked", "openai 2.x", "lowest", "newest"}
+    for _leg, target, *_rest in legs:
+        for command in re.findall(r"`(make [^`]+)`", target):
+            assert command.split(" PY=")[0] in ci, f"{command} is not run by .ci/run"
+        for version in re.findall(r"PY=([0-9.]+)", target):
+            assert f"PY={version}" in ci, f"Python {version} is not run by .ci/run"
+
+
+def test_dev_tools_are_a_dependency_group_not_an_extra() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert set(pyproject["project"]["optional-dependencies"]) == {"langchain", "llama-index", "all"}
+    groups = pyproject["dependency-groups"]
+    dev = " ".join(str(spec) for name in ("dev", "test") for spec in groups[name])
+    assert {"include-group": "test"} in groups["dev"]
+    assert all(tool in dev for tool in ("pytest", "ruff", "mypy", "vcrpy"))
+    assert (ROOT / "uv.lock").is_file()
