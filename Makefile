@@ -60,7 +60,7 @@ test-lowest: $(UV) ## the suite on the lowest allowed versions (Python LOWEST_PY
 	@echo "==> Resolving the lowest versions skillboss_core allows into .venv-lowest-core (Python $(LOWEST_PY))"
 	@$(UV) venv --quiet --clear .venv-lowest-core --python "$(call python_for,$(LOWEST_PY))"
 	@VIRTUAL_ENV=.venv-lowest-core $(UV) pip install --quiet --resolution lowest-direct -e . --group test
-	@VIRTUAL_ENV=.venv-lowest-core $(UV) pip list | grep -E '^(openai|pydantic) '
+	@VIRTUAL_ENV=.venv-lowest-core $(UV) pip list | grep -E '^(openai|pydantic|jiter) '
 	.venv-lowest-core/bin/python -m pytest -q tests/unit/test_core_*.py
 	@echo "==> Resolving the lowest allowed versions into .venv-lowest (Python $(LOWEST_PY))"
 	@$(UV) venv --quiet --clear .venv-lowest --python "$(call python_for,$(LOWEST_PY))"
@@ -97,11 +97,12 @@ bench: venv ## overhead against the raw openai SDK and the peers (about 4 minute
 	@# The peers (langchain-openai, llama-index-llms-openai-like) live only in .venv-bench.
 	@if [ ! -f .venv-bench/.installed ] || [ uv.lock -nt .venv-bench/.installed ] \
 		|| [ benchmarks/requirements.txt -nt .venv-bench/.installed ]; then \
-		set -e; echo "==> Creating .venv-bench: the lock plus the peers of benchmarks/requirements.txt"; \
+		set -e; echo "==> Creating .venv-bench: the lock (openai left free: the peers need 2.x) plus the peers"; \
 		$(UV) venv --quiet --clear .venv-bench --python "$(PYTHON)"; \
-		$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes -o .venv-bench/locked.txt; \
+		$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes \
+			| grep -v '^openai==' > .venv-bench/constraints.txt; \
 		VIRTUAL_ENV=.venv-bench $(UV) pip install --quiet -e ".[all]" -r benchmarks/requirements.txt \
-			-c .venv-bench/locked.txt; \
+			-c .venv-bench/constraints.txt; \
 		touch .venv-bench/.installed; \
 	fi
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)

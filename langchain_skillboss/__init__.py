@@ -6,6 +6,11 @@
 from skillboss_core import __version__  # isort: skip
 
 from langchain_skillboss.chat_models import ChatSkillBoss
-from langchain_skillboss.structured import StructuredOutputRefusalError
+from langchain_skillboss.parsers import StructuredOutputParseError, StructuredOutputRefusalError
 
-__all__ = ["ChatSkillBoss", "StructuredOutputRefusalError", "__version__"]
+__all__ = [
+    "ChatSkillBoss",
+    "StructuredOutputParseError",
+    "StructuredOutputRefusalError",
+    "__version__",
+]

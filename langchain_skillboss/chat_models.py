@@ -47,9 +47,9 @@ from langchain_skillboss.structured import (
 from langchain_skillboss.tokens import count_messages, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
+from skillboss_core.request import DEFAULT_MODEL, ChatRequest, without_idle_tool_fields
 from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 
-DEFAULT_MODEL = "openai/gpt-5.4-mini"
 # Instance fields that are request parameters, in the gateway's names.
 PARAM_FIELDS = (
     "temperature",
@@ -100,9 +100,10 @@ _SECRET_LIKE = ("api_key", "apikey", "secret", "password", "credential")
 
 
 @dataclass(slots=True)
-class _Request:
-    body: dict[str, Any]
-    fallback_models: list[str]
+class _Call:
+    """The core's request, plus what only this adapter does with the answer."""
+
+    request: ChatRequest
     stream_usage: bool
     parse_into: type[BaseModel] | None
 
@@ -320,14 +321,14 @@ class ChatSkillBoss(BaseChatModel):
 
     # -- requests ----------------------------------------------------------------------------
 
-    def _params(
+    def _param_values(
         self,
         stop: list[str] | str | None,
         overrides: Mapping[str, Any],
         *,
         strict: bool | None = None,
-    ) -> ChatParams:
-        """Instance parameters, model_kwargs and per-call overrides, validated by the core.
+    ) -> dict[str, Any]:
+        """Instance parameters, model_kwargs and per-call overrides in the core's names.
 
         Tools and `response_format` may be given in any form bind_tools and
         with_structured_output take (as ChatOpenAI allows); they are converted here.
@@ -356,35 +357,39 @@ class ChatSkillBoss(BaseChatModel):
             values["tools"] = tools = format_tools(tools, strict=strict)
         if values.get("tool_choice") is not None:
             values["tool_choice"] = wire_tool_choice(values["tool_choice"], tools or [])
-        if not tools:
-            # Chat Completions rejects an empty tool list, and parallel_tool_calls or a
-            # non-forcing tool_choice without tools; they mean nothing there anyway.
-            values["tools"] = None
-            values["parallel_tool_calls"] = None
-            if values.get("tool_choice") in ("auto", "none"):
-                values["tool_choice"] = None
         if values.get("response_format") is not None:
             values["response_format"] = wire_response_format(values["response_format"], strict)
         values["extra_body"] = extra or None
-        return ChatParams.parse(values)
+        return values
+
+    def _params(
+        self,
+        stop: list[str] | str | None,
+        overrides: Mapping[str, Any],
+        *,
+        strict: bool | None = None,
+    ) -> ChatParams:
+        """The validated parameters alone (construction-time checks, bind_tools)."""
+        values = self._param_values(stop, overrides, strict=strict)
+        return ChatParams.parse(without_idle_tool_fields(values))
 
     def _prepare(
         self,
         messages: Sequence[BaseMessage],
         stop: list[str] | None,
         kwargs: dict[str, Any],
-        *,
-        stream: bool,
-    ) -> _Request:
+    ) -> _Call:
         """Everything that can fail on bad input happens here, before any request."""
         options = {name: kwargs.pop(name) for name in _CALL_OPTIONS if name in kwargs}
         schema = kwargs.get("response_format", self.model_kwargs.get("response_format"))
-        params = self._params(stop, kwargs, strict=options.get("strict"))
-        body = params.to_body(to_wire_messages(messages), stream=stream)
         fallbacks = options.get("fallback_models")
-        return _Request(
-            body=body,
-            fallback_models=list(self.fallback_models if fallbacks is None else fallbacks),
+        request = ChatRequest.build(
+            self._param_values(stop, kwargs, strict=options.get("strict")),
+            to_wire_messages(messages),
+            fallback_models=self.fallback_models if fallbacks is None else fallbacks,
+        )
+        return _Call(
+            request=request,
             stream_usage=bool(options.get("stream_usage", self.stream_usage)),
             parse_into=schema if is_pydantic_schema(schema) else None,
         )
@@ -396,9 +401,9 @@ class ChatSkillBoss(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._prepare(messages, stop, kwargs, stream=False)
-        result = self._gateway.complete(request.body, fallback_models=request.fallback_models)
-        return to_chat_result(result, parse_into=request.parse_into)
+        call = self._prepare(messages, stop, kwargs)
+        result = self._gateway.complete(call.request)
+        return to_chat_result(result, parse_into=call.parse_into)
 
     async def _agenerate(
         self,
@@ -407,11 +412,9 @@ class ChatSkillBoss(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._prepare(messages, stop, kwargs, stream=False)
-        result = await self._gateway.acomplete(
-            request.body, fallback_models=request.fallback_models
-        )
-        return to_chat_result(result, parse_into=request.parse_into)
+        call = self._prepare(messages, stop, kwargs)
+        result = await self._gateway.acomplete(call.request)
+        return to_chat_result(result, parse_into=call.parse_into)
 
     def _stream(
         self,
@@ -421,11 +424,9 @@ class ChatSkillBoss(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain reports each chunk to the callbacks itself: no on_llm_new_token here.
-        request = self._prepare(messages, stop, kwargs, stream=True)
-        translate = ChunkTranslator(
-            stream_usage=request.stream_usage, parse_into=request.parse_into
-        )
-        for chunk in self._gateway.stream(request.body, fallback_models=request.fallback_models):
+        call = self._prepare(messages, stop, kwargs)
+        translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
+        for chunk in self._gateway.stream(call.request):
             generation = translate(chunk)
             if generation is not None:
                 yield generation
@@ -440,11 +441,9 @@ class ChatSkillBoss(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = self._prepare(messages, stop, kwargs, stream=True)
-        translate = ChunkTranslator(
-            stream_usage=request.stream_usage, parse_into=request.parse_into
-        )
-        chunks = self._gateway.astream(request.body, fallback_models=request.fallback_models)
+        call = self._prepare(messages, stop, kwargs)
+        translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
+        chunks = self._gateway.astream(call.request)
         async for chunk in chunks:
             generation = translate(chunk)
             if generation is not None:
@@ -492,8 +491,10 @@ class ChatSkillBoss(BaseChatModel):
         """Answers parsed into `schema` (pydantic class, TypedDict or JSON schema).
 
         `method`: "json_schema" (default, the gateway's native structured output),
-        "function_calling" (a forced tool call) or "json_mode". A refusal raises
-        `StructuredOutputRefusalError` (or is returned as `parsing_error` with include_raw).
+        "function_calling" (a forced tool call) or "json_mode". An answer cut at the token
+        cap raises `AnswerTruncatedError`, a filtered one `ContentFilteredError`, a refusal
+        `StructuredOutputRefusalError` and an empty or invalid one `StructuredOutputParseError`,
+        streamed or not; with include_raw they are returned as `parsing_error` instead.
         """
         if kwargs:
             raise ValueError(f"Unsupported arguments for with_structured_output: {sorted(kwargs)}")

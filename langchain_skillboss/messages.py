@@ -22,16 +22,7 @@ from langchain_core.messages import (
 
 from langchain_skillboss.content import assistant_text, to_parts
 from skillboss_core import InvalidParameterError
-
-# Roles a free-form ChatMessage may carry, with LangChain's aliases mapped to the wire's.
-_CHAT_ROLES = {
-    "user": "user",
-    "human": "user",
-    "system": "system",
-    "developer": "developer",
-    "assistant": "assistant",
-    "ai": "assistant",
-}
+from skillboss_core.wire import wire_role
 
 
 def _with_name(wire: dict[str, Any], message: BaseMessage) -> dict[str, Any]:
@@ -95,11 +86,11 @@ def to_wire(message: BaseMessage) -> dict[str, Any]:
     if isinstance(message, ToolMessage):
         return _tool(message)
     if isinstance(message, ChatMessage):
-        role = _CHAT_ROLES.get(message.role)
-        if role is None:
+        role = wire_role(message.role)
+        if role == "tool":
             raise InvalidParameterError(
-                f"ChatMessage role {message.role!r} is not one the gateway takes: use one of "
-                f"{sorted(_CHAT_ROLES)} (or ToolMessage for tool results)"
+                f"ChatMessage role {message.role!r} carries no tool_call_id: send tool results "
+                "as ToolMessage(content, tool_call_id=...)"
             )
         return _with_name({"role": role, "content": to_parts(message.content)}, message)
     if isinstance(message, FunctionMessage):

@@ -25,8 +25,10 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 from langchain_core.outputs import ChatResult as LCChatResult
 from pydantic import BaseModel
 
+from langchain_skillboss.parsers import langchain_errors
 from skillboss_core import ChatResult, StreamChunk, Usage
 from skillboss_core import ToolCall as CoreToolCall
+from skillboss_core.answer import output_name, parse_json_answer
 
 PROVIDER = "skillboss"
 
@@ -99,12 +101,20 @@ def to_message(result: ChatResult) -> AIMessage:
     )
 
 
-def parsed_answer(schema: type[BaseModel], text: str, *, refused: bool) -> BaseModel | None:
+def parsed_answer(
+    schema: type[BaseModel], text: str, *, refusal: str | None, finish_reason: str | None
+) -> BaseModel | None:
     """The answer as `schema` (for `response_format=<pydantic class>`, as ChatOpenAI gives
-    it in additional_kwargs["parsed"]); None for a refusal or an empty answer."""
-    if refused or not text:
+    it in additional_kwargs["parsed"]). None for a refusal, whose words stay in
+    additional_kwargs["refusal"]; a cut, filtered, empty or invalid answer raises."""
+    if refusal:
         return None
-    return schema.model_validate_json(text)
+    what = output_name(schema.__name__)
+    with langchain_errors(what):
+        parsed = parse_json_answer(
+            text, finish_reason=finish_reason, validate=schema.model_validate, what=what
+        )
+    return parsed  # type: ignore[no-any-return]
 
 
 def to_chat_result(
@@ -114,7 +124,7 @@ def to_chat_result(
     message = to_message(result)
     if parse_into is not None:
         message.additional_kwargs["parsed"] = parsed_answer(
-            parse_into, message.text, refused=bool(result.refusal)
+            parse_into, message.text, refusal=result.refusal, finish_reason=result.finish_reason
         )
     llm_output: dict[str, Any] = {"model_name": result.model or result.requested_model}
     if result.usage is not None:
@@ -134,9 +144,10 @@ class ChunkTranslator:
     """Turns one stream's StreamChunks into ChatGenerationChunks, tracking once-only keys."""
 
     __slots__ = (
+        "_finish_reason",
         "_model_sent",
         "_parse_into",
-        "_refused",
+        "_refusal",
         "_requested_model",
         "_started",
         "_text",
@@ -150,13 +161,15 @@ class ChunkTranslator:
         self._requested_model: str | None = None
         self._parse_into = parse_into
         self._text: list[str] = []
-        self._refused = False
+        self._refusal = ""
+        self._finish_reason: str | None = None
 
     def __call__(self, chunk: StreamChunk) -> ChatGenerationChunk | None:
         """The LangChain chunk for `chunk`, or None when it carries nothing."""
         if self._parse_into is not None:
             self._text.append(chunk.text)
-            self._refused = self._refused or bool(chunk.refusal)
+            self._refusal += chunk.refusal
+            self._finish_reason = chunk.finish_reason or self._finish_reason
         metadata = self._metadata(chunk)
         if (
             metadata is None
@@ -195,7 +208,12 @@ class ChunkTranslator:
         pydantic `response_format` was given (ChatOpenAI's streamed `parsed`)."""
         if self._parse_into is None:
             return None
-        parsed = parsed_answer(self._parse_into, "".join(self._text), refused=self._refused)
+        parsed = parsed_answer(
+            self._parse_into,
+            "".join(self._text),
+            refusal=self._refusal or None,
+            finish_reason=self._finish_reason,
+        )
         return ChatGenerationChunk(
             message=AIMessageChunk(content="", additional_kwargs={"parsed": parsed})
         )

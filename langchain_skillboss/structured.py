@@ -1,85 +1,27 @@
-"""with_structured_output: the request side (response_format or a forced tool) and the parsers.
+"""with_structured_output: the request side (response_format or a forced tool) and its parser.
 
 Three methods, as in ChatOpenAI: `json_schema` (the default; the gateway's native structured
 output), `function_calling` (a forced tool call) and `json_mode` (`{"type": "json_object"}`).
-A refusal is never parsed as data: it raises `StructuredOutputRefusalError`.
+The parsers (langchain_skillboss.parsers) apply the core's rules for the end of an answer: a
+cut, filtered, refused, empty or invalid answer is a typed error, never a half object or None.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.output_parsers.openai_tools import (
-    JsonOutputKeyToolsParser,
-    PydanticToolsParser,
-)
-from langchain_core.outputs import ChatGeneration, Generation
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap
 from langchain_core.utils.function_calling import convert_to_openai_function
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel
 
+from langchain_skillboss.parsers import AnswerParser, ToolCallParser
 from langchain_skillboss.tools import format_tool
 from skillboss_core.wire import json_schema_format
 
-if TYPE_CHECKING:
-    from langchain_core.language_models import LanguageModelInput
-
-    from langchain_skillboss.chat_models import ChatSkillBoss
-
 Method = Literal["json_schema", "function_calling", "json_mode"]
 METHODS = ("json_schema", "function_calling", "json_mode")
-
-
-class StructuredOutputRefusalError(ValueError):
-    """The model refused to answer in the requested structure; `refusal` holds its words."""
-
-    def __init__(self, refusal: str) -> None:
-        super().__init__(f"The model refused to produce the structured output: {refusal}")
-        self.refusal = refusal
-
-
-def _message(result: list[Generation]) -> BaseMessage | None:
-    generation = result[0] if result else None
-    return generation.message if isinstance(generation, ChatGeneration) else None
-
-
-def _check_refusal(result: list[Generation], *, partial: bool) -> bool:
-    """Raise on a refusal once it is complete; True while a partial refusal is streaming."""
-    message = _message(result)
-    if message is None:
-        return False
-    refusal = message.additional_kwargs.get("refusal")
-    if not refusal:
-        return False
-    if partial and not message.response_metadata.get("finish_reason"):
-        return True
-    raise StructuredOutputRefusalError(str(refusal))
-
-
-class _JsonParser(JsonOutputParser):
-    """JSON (partial while streaming) that raises on a refusal instead of parsing it."""
-
-    # Re-declared so the pydantic mypy plugin can type this subclass (its base is generic).
-    pydantic_object: Any = None
-
-    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
-        if _check_refusal(result, partial=partial):
-            return None
-        return super().parse_result(result, partial=partial)
-
-
-class _PydanticParser(PydanticOutputParser[BaseModel]):
-    """A pydantic object (v1 or v2 model) that raises on a refusal instead of parsing it."""
-
-    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
-        if _check_refusal(result, partial=partial):
-            return None
-        return super().parse_result(result, partial=partial)
 
 
 def is_pydantic_schema(schema: Any) -> bool:
@@ -123,14 +65,25 @@ def wire_response_format(value: Any, strict: bool | None) -> Any:
     return value
 
 
-def _data_parser(schema: Mapping[str, Any] | type | None) -> Runnable[Any, Any]:
-    if schema is not None and is_pydantic_schema(schema):
-        return _PydanticParser(pydantic_object=schema)
-    return _JsonParser()
+def _pydantic_or_none(schema: Mapping[str, Any] | type | None) -> Any:
+    return schema if schema is not None and is_pydantic_schema(schema) else None
+
+
+def _with_raw(parser: Runnable[Any, Any]) -> Runnable[dict[str, Any], dict[str, Any]]:
+    """include_raw=True: the raw message always, and either `parsed` or `parsing_error`."""
+
+    def parse(inputs: dict[str, Any]) -> dict[str, Any]:
+        raw = inputs["raw"]
+        try:
+            return {"raw": raw, "parsed": parser.invoke(raw), "parsing_error": None}
+        except Exception as exc:  # what ChatOpenAI's include_raw catches too
+            return {"raw": raw, "parsed": None, "parsing_error": exc}
+
+    return RunnableLambda(parse)
 
 
 def structured_runnable(
-    model: ChatSkillBoss,
+    model: BaseChatModel,
     schema: Mapping[str, Any] | type | None,
     *,
     method: str,
@@ -164,21 +117,14 @@ def structured_runnable(
             strict=strict,
             **trace,
         )
-        if is_pydantic_schema(schema):
-            parser = PydanticToolsParser(tools=[schema], first_tool_only=True)
-        else:
-            parser = JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+        parser = ToolCallParser(tool_name=name, pydantic_schema=_pydantic_or_none(schema))
     elif method == "json_mode":
         llm = model.bind(response_format={"type": "json_object"}, **trace)
-        parser = _data_parser(schema)
+        parser = AnswerParser(pydantic_schema=_pydantic_or_none(schema))
     else:
         assert schema is not None
         llm = model.bind(response_format=response_format(schema, strict), **trace)
-        parser = _data_parser(schema)
+        parser = AnswerParser(pydantic_schema=_pydantic_or_none(schema))
     if not include_raw:
         return llm | parser
-    parsed = RunnablePassthrough.assign(
-        parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
-    )
-    failed = RunnablePassthrough.assign(parsed=lambda _: None)
-    return RunnableMap(raw=llm) | parsed.with_fallbacks([failed], exception_key="parsing_error")
+    return RunnableMap(raw=llm) | _with_raw(parser)

@@ -36,7 +36,7 @@ from llama_index_instrumentation import get_dispatcher
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from llama_index_skillboss.messages import to_wire_messages
-from llama_index_skillboss.responses import chat_response, completion_response
+from llama_index_skillboss.responses import chat_response, completion_response, finish_reason_of
 from llama_index_skillboss.streaming import (
     achat_stream,
     acompletion_stream,
@@ -58,6 +58,8 @@ from skillboss_core import (
     ModelInfo,
     lookup,
 )
+from skillboss_core.answer import judge_end, output_name
+from skillboss_core.request import DEFAULT_MODEL, ChatRequest, without_idle_tool_fields
 from skillboss_core.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -65,7 +67,6 @@ from skillboss_core.settings import (
     base_url_from_env,
 )
 
-DEFAULT_MODEL = "openai/gpt-5.4-mini"
 logger = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
 
@@ -136,7 +137,7 @@ class SkillBoss(FunctionCallingLLM):
         """Fail on bad values now, naming them, rather than at the first request."""
         super().__init__(**data)
         self._settings()
-        self._params({})
+        ChatParams.parse(without_idle_tool_fields(self._param_values({})))
         if not self.is_chat_model:
             logger.warning("SkillBoss always uses /chat/completions; is_chat_model is ignored")
 
@@ -187,8 +188,8 @@ class SkillBoss(FunctionCallingLLM):
             self._gateway = Gateway(settings)
         return self._gateway
 
-    def _params(self, kwargs: dict[str, Any]) -> ChatParams:
-        values = {
+    def _param_values(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
             "model": self.model,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
@@ -201,37 +202,35 @@ class SkillBoss(FunctionCallingLLM):
             **self.additional_kwargs,
             **kwargs,
         }
-        return ChatParams.parse(values)
 
-    def _request(
-        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], *, stream: bool
-    ) -> tuple[dict[str, Any], bool]:
-        """The validated request body, and whether to keep only the first tool call."""
-        params = self._params(kwargs)
-        body = params.to_body(to_wire_messages(messages), stream=stream)
-        return body, params.parallel_tool_calls is False
+    def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatRequest:
+        """The core's validated request for these messages and per-call parameters."""
+        values = self._param_values(kwargs)
+        return ChatRequest.build(
+            values, to_wire_messages(messages), fallback_models=self.fallback_models
+        )
 
     # -- chat ------------------------------------------------------------------------------
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        body, single = self._request(messages, kwargs, stream=False)
-        result = self._client().complete(body, fallback_models=self.fallback_models)
-        return chat_response(result, single_call=single)
+        request = self._request(messages, kwargs)
+        result = self._client().complete(request)
+        return chat_response(result, single_call=request.single_tool_call)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        body, single = self._request(messages, kwargs, stream=False)
-        result = await self._client().acomplete(body, fallback_models=self.fallback_models)
-        return chat_response(result, single_call=single)
+        request = self._request(messages, kwargs)
+        result = await self._client().acomplete(request)
+        return chat_response(result, single_call=request.single_tool_call)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        body, single = self._request(messages, kwargs, stream=True)
-        chunks = self._client().stream(body, fallback_models=self.fallback_models)
-        return chat_stream(chunks, single_call=single)
+        request = self._request(messages, kwargs)
+        chunks = self._client().stream(request)
+        return chat_stream(chunks, single_call=request.single_tool_call)
 
     def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        body, single = self._request(messages, kwargs, stream=True)
-        chunks = self._client().astream(body, fallback_models=self.fallback_models)
-        return achat_stream(chunks, single_call=single)
+        request = self._request(messages, kwargs)
+        chunks = self._client().astream(request)
+        return achat_stream(chunks, single_call=request.single_tool_call)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -267,16 +266,15 @@ class SkillBoss(FunctionCallingLLM):
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        body, _ = self._request(_prompt_messages(prompt), kwargs, stream=True)
-        return completion_stream(self._client().stream(body, fallback_models=self.fallback_models))
+        request = self._request(_prompt_messages(prompt), kwargs)
+        return completion_stream(self._client().stream(request))
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        body, _ = self._request(_prompt_messages(prompt), kwargs, stream=True)
-        chunks = self._client().astream(body, fallback_models=self.fallback_models)
-        return acompletion_stream(chunks)
+        request = self._request(_prompt_messages(prompt), kwargs)
+        return acompletion_stream(self._client().astream(request))
 
     # -- tools -----------------------------------------------------------------------------
 
@@ -321,6 +319,21 @@ class SkillBoss(FunctionCallingLLM):
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
     ) -> list[ToolSelection]:
+        """The calls to run. A call cut at the token cap or stopped by a content filter cannot
+        be run: that raises the core's typed error (as does a program's missing call)."""
+        calls = response.message.additional_kwargs.get("tool_calls")
+        if calls or error_on_no_tool_call:
+            arguments = "".join(
+                str((call.get("function") or {}).get("arguments") or "")
+                for call in calls or []
+                if isinstance(call, dict)
+            )
+            judge_end(
+                finish_reason=finish_reason_of(response),
+                refusal=response.message.additional_kwargs.get("refusal") or None,
+                partial=arguments or (response.message.content or ""),
+                what=output_name("a tool call"),
+            )
         return tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
 
     # -- structured output -----------------------------------------------------------------
@@ -346,7 +359,7 @@ class SkillBoss(FunctionCallingLLM):
                 output_cls=output_cls, template=prompt, template_args=prompt_args
             )
         )
-        program = JsonSchemaProgram(self, output_cls, prompt)
+        program = JsonSchemaProgram(self, output_cls, prompt, strict=self.strict)
         result = program(llm_kwargs=llm_kwargs, **prompt_args)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
@@ -365,7 +378,7 @@ class SkillBoss(FunctionCallingLLM):
                 output_cls=output_cls, template=prompt, template_args=prompt_args
             )
         )
-        program = JsonSchemaProgram(self, output_cls, prompt)
+        program = JsonSchemaProgram(self, output_cls, prompt, strict=self.strict)
         result = await program.acall(llm_kwargs=llm_kwargs, **prompt_args)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
@@ -393,7 +406,7 @@ class SkillBoss(FunctionCallingLLM):
 
     def _structured_program(self, output_cls: Any, prompt: BasePromptTemplate) -> Any:
         if self._uses_json_schema():
-            return JsonSchemaProgram(self, output_cls, prompt)
+            return JsonSchemaProgram(self, output_cls, prompt, strict=self.strict)
         from llama_index.core.program.function_program import get_function_tool
         from llama_index.core.program.utils import get_program_for_llm
 

@@ -21,7 +21,6 @@ from llama_index.core.base.llms.types import (
     CitationBlock,
     DocumentBlock,
     ImageBlock,
-    MessageRole,
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
@@ -29,17 +28,6 @@ from llama_index.core.base.llms.types import (
 
 from skillboss_core import InvalidParameterError, wire
 
-_ROLES = {
-    MessageRole.SYSTEM: "system",
-    # The gateway documents user|assistant|system|tool; OpenAI treats system as developer.
-    MessageRole.DEVELOPER: "system",
-    MessageRole.USER: "user",
-    MessageRole.ASSISTANT: "assistant",
-    MessageRole.CHATBOT: "assistant",
-    MessageRole.MODEL: "assistant",
-    MessageRole.TOOL: "tool",
-    MessageRole.FUNCTION: "tool",
-}
 _AUDIO_MIME = {"wav": "audio/wav", "x-wav": "audio/wav", "mp3": "audio/mpeg", "mpeg": "audio/mpeg"}
 # Blocks that carry nothing the gateway takes as input: dropped, not errors.
 #  - ThinkingBlock: providers reject reasoning sent back (DeepSeek answers 400).
@@ -57,9 +45,10 @@ def _to_wire(message: ChatMessage, position: int) -> dict[str, Any]:
         raise InvalidParameterError(
             f"messages[{position}] must be a llama_index ChatMessage, got {type(message).__name__}"
         )
-    role = _ROLES.get(message.role)
-    if role is None:
-        raise InvalidParameterError(f"messages[{position}] has an unsupported role {message.role}")
+    try:
+        role = wire.wire_role(message.role.value)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(f"messages[{position}]: {exc}") from None
     parts = _content_parts(message.blocks, position)
     extra = message.additional_kwargs
     if role == "tool":

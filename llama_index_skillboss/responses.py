@@ -129,6 +129,19 @@ def chat_response(result: ChatResult, *, single_call: bool = False) -> ChatRespo
     )
 
 
+def finish_reason_of(response: ChatResponse) -> str | None:
+    """Why the answer ended: from a whole answer's `raw` completion, or a stream's summary."""
+    raw = response.raw
+    if not isinstance(raw, dict):
+        return None
+    reason = raw.get("finish_reason")
+    if reason is None:
+        choices = raw.get("choices")
+        first = choices[0] if isinstance(choices, list) and choices else None
+        reason = first.get("finish_reason") if isinstance(first, dict) else None
+    return str(reason) if reason else None
+
+
 def completion_response(response: ChatResponse) -> CompletionResponse:
     """The completion view of a whole chat answer."""
     return CompletionResponse(

@@ -9,20 +9,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncGenerator, Generator
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
-from llama_index.core.program.utils import process_streaming_objects
+from llama_index.core.llms.llm import LLM
+from llama_index.core.program.utils import create_flexible_model
 from llama_index.core.prompts import BasePromptTemplate
 from llama_index.core.types import BasePydanticProgram
 from pydantic import BaseModel, ValidationError
 
+from llama_index_skillboss.responses import finish_reason_of
 from llama_index_skillboss.streaming import is_final
 from llama_index_skillboss.tools import strict_schema
 from skillboss_core import wire
-
-if TYPE_CHECKING:
-    from llama_index_skillboss.base import SkillBoss
+from skillboss_core.answer import output_name, parse_json_answer, partial_json
 
 logger = logging.getLogger(__name__)
 # Keys meant for a function-calling program; they make no sense next to response_format.
@@ -42,27 +43,26 @@ def response_format(output_cls: type[BaseModel], *, strict: bool) -> dict[str, A
 
 
 def parse_output(output_cls: type[BaseModel], response: ChatResponse) -> BaseModel:
-    """The answer as `output_cls`, or a ValueError saying why not (refusal, bad JSON)."""
-    refusal = response.message.additional_kwargs.get("refusal")
-    if refusal:
-        raise ValueError(f"The model refused to produce a {output_cls.__name__}: {refusal}")
-    text = response.message.content or ""
-    try:
-        return output_cls.model_validate_json(text)
-    except ValidationError as exc:
-        raise ValueError(
-            f"The model's answer is not a valid {output_cls.__name__} ({exc.error_count()} "
-            f"errors: {exc.errors()[0]['msg']}); answer: {text[:200]!r}"
-        ) from None
+    """The whole answer as `output_cls`, or the core's typed error: cut (length), filtered,
+    refused, empty, not JSON, or not valid for the schema."""
+    parsed = parse_json_answer(
+        response.message.content or "",
+        finish_reason=finish_reason_of(response),
+        refusal=response.message.additional_kwargs.get("refusal") or None,
+        validate=output_cls.model_validate,
+        what=output_name(output_cls.__name__),
+    )
+    return parsed  # type: ignore[no-any-return]
 
 
 class JsonSchemaProgram(BasePydanticProgram[BaseModel]):
     """A LlamaIndex pydantic program that asks SkillBoss for the schema directly."""
 
     def __init__(
-        self, llm: SkillBoss, output_cls: type[BaseModel], prompt: BasePromptTemplate
+        self, llm: LLM, output_cls: type[BaseModel], prompt: BasePromptTemplate, *, strict: bool
     ) -> None:
         self._llm = llm
+        self._strict = strict
         self._output_cls = output_cls
         self._prompt = prompt
 
@@ -76,7 +76,7 @@ class JsonSchemaProgram(BasePydanticProgram[BaseModel]):
 
     def _kwargs(self, llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
         kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k not in _TOOL_KEYS}
-        kwargs["response_format"] = response_format(self._output_cls, strict=self._llm.strict)
+        kwargs["response_format"] = response_format(self._output_cls, strict=self._strict)
         return kwargs
 
     def __call__(
@@ -121,15 +121,21 @@ class JsonSchemaProgram(BasePydanticProgram[BaseModel]):
         return generate()
 
     def _partial(self, response: ChatResponse, current: list[Any] | None) -> Any:
+        """The object so far (a flexible model, every field optional), then the whole one."""
         if is_final(response):
-            # The whole answer must parse (or say why it cannot: refusal, bad JSON).
+            # The whole answer must parse (or say why it cannot: cut, refusal, bad JSON).
             return parse_output(self._output_cls, response)
         if not response.delta:
             return None
-        try:
-            return process_streaming_objects(
-                response, self._output_cls, cur_objects=current, flexible_mode=True
-            )
-        except (ValidationError, ValueError) as exc:
-            logger.debug("partial structured output not parseable yet: %s", exc)
+        data = partial_json(response.message.content or "")
+        if not isinstance(data, dict):
             return None
+        try:
+            return self._flexible.model_validate(data)
+        except ValidationError as exc:
+            logger.debug("partial structured output not usable yet: %s", exc)
+            return None
+
+    @cached_property
+    def _flexible(self) -> type[BaseModel]:
+        return create_flexible_model(self._output_cls)

@@ -82,6 +82,51 @@ class InvalidResponseError(_ResponseContentError):
     """A 2xx answer that is not a chat completion (not JSON, or missing `choices`)."""
 
 
+class AnswerError(SkillBossError, ValueError):
+    """The gateway answered, but the answer cannot be used as asked: cut, filtered, refused
+    or not the structured output requested (see skillboss_core.answer)."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+        self.message = message
+
+
+class AnswerTruncatedError(AnswerError, openai.LengthFinishReasonError):
+    """finish_reason `length`: the answer stopped at the token cap. `partial` holds the text
+    (or tool arguments) received; also an `openai.LengthFinishReasonError`, as ChatOpenAI raises."""
+
+    def __init__(self, message: str, *, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial
+        self.completion = None  # type: ignore[assignment]  # the SDK's parsed completion
+
+
+class ContentFilteredError(AnswerError, openai.ContentFilterFinishReasonError):
+    """finish_reason `content_filter`: the provider's filter stopped the answer; `partial`
+    holds what came before it. Also an `openai.ContentFilterFinishReasonError`."""
+
+    def __init__(self, message: str, *, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class RefusalError(AnswerError):
+    """The model refused to produce what was asked; `refusal` holds its words."""
+
+    def __init__(self, refusal: str, *, what: str = "the structured output") -> None:
+        super().__init__(f"The model refused to produce {what}: {refusal}")
+        self.refusal = refusal
+
+
+class StructuredOutputError(AnswerError):
+    """The answer ended normally but is not the structured output asked for (empty, not
+    JSON, or not valid for the schema); `text` holds what came back."""
+
+    def __init__(self, message: str, *, text: str = "") -> None:
+        super().__init__(message)
+        self.text = text
+
+
 def _provider_message(body: object, fallback: str) -> str:
     """The human message inside an OpenAI-style error body, else the SDK's text."""
     if isinstance(body, dict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import openai
 
@@ -23,6 +23,7 @@ from skillboss_core.errors import (
     StreamInterruptedError,
 )
 from skillboss_core.params import InvalidParameterError
+from skillboss_core.request import ChatRequest
 from skillboss_core.response import parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
 from skillboss_core.settings import GatewaySettings
@@ -56,7 +57,17 @@ def encode_body(body: dict[str, Any]) -> bytes:
         ) from None
 
 
-def _attempts(body: dict[str, Any], fallback_models: Sequence[str]) -> list[dict[str, Any]]:
+# What the send methods take: a ChatRequest, or a ready body (tests, benchmarks, tools).
+Call: TypeAlias = ChatRequest | dict[str, Any]
+
+
+def _attempts(call: Call, fallback_models: Sequence[str], *, stream: bool) -> list[dict[str, Any]]:
+    """The body for the model, then one per fallback model (a ChatRequest brings its own)."""
+    if isinstance(call, ChatRequest):
+        body = call.body(stream=stream)
+        fallback_models = fallback_models or call.fallback_models
+    else:
+        body = call
     return [body] + [{**body, "model": model} for model in fallback_models]
 
 
@@ -102,8 +113,9 @@ class Gateway:
 
     # -- non-streaming ------------------------------------------------------------------
 
-    def complete(self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()) -> ChatResult:
-        attempts = _attempts(body, fallback_models)
+    def complete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
+        """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools)."""
+        attempts = _attempts(call, fallback_models, stream=False)
         for position, attempt in enumerate(attempts):
             try:
                 return self._complete_once(attempt)
@@ -113,10 +125,8 @@ class Gateway:
                 _log_fallback(attempt, error)
         raise AssertionError("unreachable")
 
-    async def acomplete(
-        self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()
-    ) -> ChatResult:
-        attempts = _attempts(body, fallback_models)
+    async def acomplete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
+        attempts = _attempts(call, fallback_models, stream=False)
         for position, attempt in enumerate(attempts):
             try:
                 return await self._acomplete_once(attempt)
@@ -144,11 +154,9 @@ class Gateway:
 
     # -- streaming ----------------------------------------------------------------------
 
-    def stream(
-        self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()
-    ) -> Iterator[StreamChunk]:
+    def stream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> Iterator[StreamChunk]:
         """Chunks as they arrive; falls back to the next model only before the first chunk."""
-        attempts = _attempts(body, fallback_models)
+        attempts = _attempts(call, fallback_models, stream=True)
         for position, attempt in enumerate(attempts):
             chunks = self._stream_once(attempt)
             try:
@@ -166,9 +174,9 @@ class Gateway:
             return
 
     async def astream(
-        self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()
+        self, call: Call, *, fallback_models: Sequence[str] = ()
     ) -> AsyncIterator[StreamChunk]:
-        attempts = _attempts(body, fallback_models)
+        attempts = _attempts(call, fallback_models, stream=True)
         for position, attempt in enumerate(attempts):
             chunks = self._astream_once(attempt)
             try:

@@ -208,6 +208,12 @@ class StreamAccumulator:
         if not choices:
             return chunk if has_meta else None
         choice = choices[0]
+        if choice.get("index", 0) != 0 or len(choices) > 1:
+            # n > 1 streams interleave their choices: read the first one only, as the
+            # non-streamed path does.
+            choice = next((c for c in choices if c.get("index", 0) == 0), None)
+            if choice is None:
+                return chunk if has_meta else None
         delta = choice.get("delta") or {}
         text = delta.get("content")
         if text:

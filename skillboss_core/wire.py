@@ -22,6 +22,33 @@ _AUDIO_FORMATS = {
 }
 
 
+# The roles the gateway documents (user, assistant, system, tool), and the names frameworks
+# use for them. `developer` is sent as `system` (OpenAI reads system as developer for reasoning
+# models); `function` results are `tool` results.
+_WIRE_ROLES = {
+    "user": "user",
+    "human": "user",
+    "system": "system",
+    "developer": "system",
+    "assistant": "assistant",
+    "ai": "assistant",
+    "chatbot": "assistant",
+    "model": "assistant",
+    "tool": "tool",
+    "function": "tool",
+}
+
+
+def wire_role(role: str) -> str:
+    """The gateway's role for a framework's role name (case-insensitive)."""
+    wire_name = _WIRE_ROLES.get(str(role).lower())
+    if wire_name is None:
+        raise InvalidParameterError(
+            f"role {role!r} is not one the gateway takes: use one of {sorted(_WIRE_ROLES)}"
+        )
+    return wire_name
+
+
 def text_part(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text}
 

@@ -376,8 +376,8 @@ def test_ready_response_formats_pass_through() -> None:
 
 
 def test_pydantic_response_format_asks_for_a_parsed_answer() -> None:
-    request = make()._prepare([HumanMessage("hi")], None, {"response_format": City}, stream=False)
-    assert request.parse_into is City
-    assert request.body["response_format"]["json_schema"]["name"] == "City"
-    plain = make()._prepare([HumanMessage("hi")], None, {"response_format": CityDict}, stream=False)
+    call = make()._prepare([HumanMessage("hi")], None, {"response_format": City})
+    assert call.parse_into is City
+    assert call.request.body(stream=False)["response_format"]["json_schema"]["name"] == "City"
+    plain = make()._prepare([HumanMessage("hi")], None, {"response_format": CityDict})
     assert plain.parse_into is None

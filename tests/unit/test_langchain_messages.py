@@ -44,7 +44,7 @@ def test_roles_names_and_plain_strings() -> None:
         {"role": "system", "content": "be brief", "name": "rules"},
         {"role": "user", "content": "hi", "name": "alice"},
         {"role": "assistant", "content": "hello", "name": "bot"},
-        {"role": "developer", "content": "dev note"},
+        {"role": "system", "content": "dev note"},  # the gateway documents no developer role
     ]
 
 

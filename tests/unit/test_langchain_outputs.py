@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessageChunk
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from langchain_skillboss import StructuredOutputParseError
 from langchain_skillboss.outputs import ChunkTranslator, to_chat_result, to_message
 from skillboss_core import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
 
@@ -231,7 +232,7 @@ def test_pydantic_response_format_is_parsed_like_chat_openai() -> None:
         .message
     )
     assert refused.additional_kwargs["parsed"] is None
-    with pytest.raises(ValidationError):
+    with pytest.raises(StructuredOutputParseError, match=r"city: Field required"):
         to_chat_result(result(content='{"town": 1}', tool_calls=[]), parse_into=Answer)
 
 

@@ -25,6 +25,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index_skillboss import SkillBoss, streaming
 from llama_index_skillboss.lazy import PartialMessage
 from skillboss_core import StreamAccumulator, StreamChunk, Usage
+from skillboss_core.request import ChatRequest
 from tests.unit import sse_fixtures as fx
 
 HELLO = [ChatMessage(role="user", content="hello")]
@@ -39,18 +40,18 @@ class FakeGateway:
         self.closed = False
 
     def stream(
-        self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()
+        self, call: ChatRequest, *, fallback_models: Sequence[str] = ()
     ) -> Iterator[StreamChunk]:
-        self.bodies.append(body)
+        self.bodies.append(call.body(stream=True))
         try:
             yield from self.chunks
         finally:
             self.closed = True
 
     async def astream(
-        self, body: dict[str, Any], *, fallback_models: Sequence[str] = ()
+        self, call: ChatRequest, *, fallback_models: Sequence[str] = ()
     ) -> AsyncIterator[StreamChunk]:
-        self.bodies.append(body)
+        self.bodies.append(call.body(stream=True))
         for chunk in self.chunks:
             yield chunk
 
@@ -186,10 +187,17 @@ def test_single_tool_call_when_parallel_calls_are_off(
     llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gateway = use(monkeypatch, FakeGateway(chunks_of(fx.parallel_tool_stream())))
-    final = list(llm.stream_chat(HELLO, parallel_tool_calls=False))[-1]
+    tools = [
+        {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+        for name in ("get_weather", "get_time")
+    ]
+    final = list(llm.stream_chat(HELLO, tools=tools, parallel_tool_calls=False))[-1]
     assert [s.tool_name for s in llm.get_tool_calls_from_response(final)] == ["get_weather"]
     assert len(final.message.additional_kwargs["tool_calls"]) == 1
     assert gateway.bodies[0]["parallel_tool_calls"] is False
+    # Without tools the flag means nothing, and the gateway would reject it: not sent.
+    list(llm.stream_chat(HELLO, parallel_tool_calls=False))
+    assert "parallel_tool_calls" not in gateway.bodies[1]
 
 
 def test_refusal_and_logprobs(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -> None:

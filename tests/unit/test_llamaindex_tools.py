@@ -11,6 +11,7 @@ from llama_index_skillboss import SkillBoss
 from llama_index_skillboss.structured import parse_output, response_format
 from llama_index_skillboss.tools import keep_first_tool_call, strict_schema
 from skillboss_core import InvalidParameterError
+from skillboss_core.errors import AnswerTruncatedError, RefusalError, StructuredOutputError
 
 
 def add(a: int, b: int) -> int:
@@ -145,18 +146,23 @@ def test_response_format_from_a_pydantic_class() -> None:
 
 
 def test_parse_output_says_why_it_cannot() -> None:
-    def answer(text: str, **extra: object) -> ChatResponse:
+    def answer(text: str, finish: str = "stop", **extra: object) -> ChatResponse:
         return ChatResponse(
-            message=ChatMessage(role="assistant", content=text, additional_kwargs=extra)
+            message=ChatMessage(role="assistant", content=text, additional_kwargs=extra),
+            raw={"choices": [{"index": 0, "finish_reason": finish}]},
         )
 
     assert parse_output(City, answer('{"name": "Oslo", "population": 700000}')) == City(
         name="Oslo", population=700_000
     )
-    with pytest.raises(ValueError, match="refused"):
+    with pytest.raises(RefusalError, match="refused"):
         parse_output(City, answer("", refusal="I can't help with that."))
-    with pytest.raises(ValueError, match="not a valid City"):
+    with pytest.raises(AnswerTruncatedError, match="cut at the token cap"):
+        parse_output(City, answer('{"name": "Oslo"', finish="length"))
+    with pytest.raises(StructuredOutputError, match=r"not valid JSON for .*\(City\)"):
         parse_output(City, answer('{"name": "Oslo"'))
+    with pytest.raises(StructuredOutputError, match=r"population: Field required"):
+        parse_output(City, answer('{"name": "Oslo"}'))
 
 
 def test_tool_calls_kept_only_in_additional_kwargs_are_read(llm: SkillBoss) -> None:

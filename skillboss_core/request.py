@@ -1,0 +1,63 @@
+"""One chat call, ready to send: the only thing that becomes a request body.
+
+Each adapter builds a `ChatRequest` from its own messages and keyword arguments; what goes
+on the wire (the body, the fallback attempts, what "no tools" means) is decided here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from skillboss_core.params import ChatParams, InvalidParameterError
+
+DEFAULT_MODEL = "openai/gpt-5.4-mini"
+# tool_choice values that only make sense next to tools; without tools they mean nothing.
+_IDLE_TOOL_CHOICES = ("auto", "none")
+
+
+def without_idle_tool_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop tool fields that have no tools to apply to.
+
+    Chat Completions rejects an empty tool list, and `parallel_tool_calls` or a non-forcing
+    `tool_choice` without tools; a forcing choice is kept, so its error names the problem.
+    """
+    clean = dict(values)
+    if not clean.get("tools"):
+        clean["tools"] = None
+        clean["parallel_tool_calls"] = None
+        if clean.get("tool_choice") in _IDLE_TOOL_CHOICES:
+            clean["tool_choice"] = None
+    return clean
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """Validated parameters, wire messages and the models to fall back to, in order."""
+
+    params: ChatParams
+    messages: tuple[Mapping[str, Any], ...]
+    fallback_models: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        values: Mapping[str, Any],
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        fallback_models: Sequence[str] = (),
+    ) -> ChatRequest:
+        """Validate everything that can be wrong before a request is sent."""
+        if not messages:
+            raise InvalidParameterError("messages must hold at least one message")
+        params = ChatParams.parse(without_idle_tool_fields(values))
+        return cls(params, tuple(messages), tuple(fallback_models))
+
+    @property
+    def single_tool_call(self) -> bool:
+        """parallel_tool_calls=False with tools: only the first call of an answer is kept."""
+        return self.params.parallel_tool_calls is False and bool(self.params.tools)
+
+    def body(self, *, stream: bool) -> dict[str, Any]:
+        return self.params.to_body(self.messages, stream=stream)
