@@ -426,11 +426,15 @@ class ChatSkillBoss(BaseChatModel):
         # LangChain reports each chunk to the callbacks itself: no on_llm_new_token here.
         call = self._prepare(messages, stop, kwargs)
         translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
-        for chunk in self._gateway.stream(call.request):
-            generation = translate(chunk)
-            if generation is not None:
-                yield generation
-        parsed = translate.parsed_chunk()
+        stream = self._gateway.stream(call.request)
+        try:
+            for chunk in stream:
+                generation = translate(chunk)
+                if generation is not None:
+                    yield generation
+        finally:
+            stream.close()  # at once when the caller stops early, not at garbage collection
+        parsed = translate.parsed_chunk(stream.answer)
         if parsed is not None:
             yield parsed
 
@@ -443,12 +447,15 @@ class ChatSkillBoss(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         call = self._prepare(messages, stop, kwargs)
         translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
-        chunks = self._gateway.astream(call.request)
-        async for chunk in chunks:
-            generation = translate(chunk)
-            if generation is not None:
-                yield generation
-        parsed = translate.parsed_chunk()
+        stream = self._gateway.astream(call.request)
+        try:
+            async for chunk in stream:
+                generation = translate(chunk)
+                if generation is not None:
+                    yield generation
+        finally:
+            await stream.aclose()
+        parsed = translate.parsed_chunk(stream.answer)
         if parsed is not None:
             yield parsed
 

@@ -6,7 +6,6 @@ here with a clear error instead of as a 400 after a network round trip.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +21,7 @@ from langchain_core.messages import (
 
 from langchain_skillboss.content import assistant_text, to_parts
 from skillboss_core import InvalidParameterError
-from skillboss_core.wire import wire_role
+from skillboss_core.wire import assistant_message, default_call_id, tool_call, wire_role
 
 
 def _with_name(wire: dict[str, Any], message: BaseMessage) -> dict[str, Any]:
@@ -31,38 +30,20 @@ def _with_name(wire: dict[str, Any], message: BaseMessage) -> dict[str, Any]:
     return wire
 
 
-def _arguments(args: Any) -> str:
-    try:
-        return json.dumps(args, ensure_ascii=False)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(
-            f"Tool call arguments must be JSON-serialisable, got {args!r}"
-        ) from None
-
-
 def _assistant(message: AIMessage) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": "assistant", "content": assistant_text(message.content)}
     calls = [
-        {
-            "id": call.get("id") or f"call_{position}",
-            "type": "function",
-            "function": {"name": call["name"], "arguments": _arguments(call["args"])},
-        }
+        tool_call(call.get("id") or default_call_id(position), call["name"], call["args"])
         for position, call in enumerate(message.tool_calls)
     ]
     calls.extend(
-        {
-            "id": call.get("id") or f"call_invalid_{position}",
-            "type": "function",
-            "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
-        }
+        tool_call(
+            call.get("id") or default_call_id(len(calls) + position),
+            call.get("name") or "",
+            call.get("args") or "",
+        )
         for position, call in enumerate(message.invalid_tool_calls)
     )
-    if calls:
-        wire["tool_calls"] = calls
-        # Chat Completions wants null, not "", beside tool calls.
-        wire["content"] = wire["content"] or None
-    return _with_name(wire, message)
+    return _with_name(assistant_message(assistant_text(message.content), calls), message)
 
 
 def _tool(message: ToolMessage) -> dict[str, Any]:

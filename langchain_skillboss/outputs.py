@@ -26,9 +26,10 @@ from langchain_core.outputs import ChatResult as LCChatResult
 from pydantic import BaseModel
 
 from langchain_skillboss.parsers import langchain_errors
-from skillboss_core import ChatResult, StreamChunk, Usage
+from skillboss_core import ChatResult, StreamAccumulator, StreamChunk, Usage
 from skillboss_core import ToolCall as CoreToolCall
 from skillboss_core.answer import output_name, parse_json_answer
+from skillboss_core.errors import ToolArgumentsError
 
 PROVIDER = "skillboss"
 
@@ -49,14 +50,11 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
 
 def _tool_call(call: CoreToolCall) -> tuple[ToolCall | None, InvalidToolCall | None]:
     try:
-        args = call.parsed_arguments()
-    except ValueError as exc:
-        error = f"arguments are not valid JSON: {exc}"
-    else:
-        if isinstance(args, dict):
-            return tool_call(name=call.name, args=args, id=call.id), None
-        error = f"arguments must be a JSON object, got {type(args).__name__}"
-    return None, invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=error)
+        args = call.arguments_object()
+    except ToolArgumentsError as exc:
+        broken = invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc))
+        return None, broken
+    return tool_call(name=call.name, args=args, id=call.id), None
 
 
 def _additional_kwargs(reasoning: str | None, refusal: str | None) -> dict[str, Any]:
@@ -144,13 +142,10 @@ class ChunkTranslator:
     """Turns one stream's StreamChunks into ChatGenerationChunks, tracking once-only keys."""
 
     __slots__ = (
-        "_finish_reason",
         "_model_sent",
         "_parse_into",
-        "_refusal",
         "_requested_model",
         "_started",
-        "_text",
         "stream_usage",
     )
 
@@ -160,16 +155,9 @@ class ChunkTranslator:
         self._model_sent = False
         self._requested_model: str | None = None
         self._parse_into = parse_into
-        self._text: list[str] = []
-        self._refusal = ""
-        self._finish_reason: str | None = None
 
     def __call__(self, chunk: StreamChunk) -> ChatGenerationChunk | None:
         """The LangChain chunk for `chunk`, or None when it carries nothing."""
-        if self._parse_into is not None:
-            self._text.append(chunk.text)
-            self._refusal += chunk.refusal
-            self._finish_reason = chunk.finish_reason or self._finish_reason
         metadata = self._metadata(chunk)
         if (
             metadata is None
@@ -203,16 +191,17 @@ class ChunkTranslator:
         info = {"finish_reason": chunk.finish_reason}
         return ChatGenerationChunk(message=message, generation_info=info)
 
-    def parsed_chunk(self) -> ChatGenerationChunk | None:
+    def parsed_chunk(self, answer: StreamAccumulator) -> ChatGenerationChunk | None:
         """After the stream: a last chunk holding additional_kwargs["parsed"], when a
-        pydantic `response_format` was given (ChatOpenAI's streamed `parsed`)."""
+        pydantic `response_format` was given (ChatOpenAI's streamed `parsed`), read from
+        the core's accumulator of the whole answer."""
         if self._parse_into is None:
             return None
         parsed = parsed_answer(
             self._parse_into,
-            "".join(self._text),
-            refusal=self._refusal or None,
-            finish_reason=self._finish_reason,
+            answer.text,
+            refusal=answer.refusal,
+            finish_reason=answer.finish_reason,
         )
         return ChatGenerationChunk(
             message=AIMessageChunk(content="", additional_kwargs={"parsed": parsed})

@@ -9,7 +9,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from skillboss_core import InvalidParameterError
-from skillboss_core.wire import normalize_tool_choice
+from skillboss_core.wire import normalize_tool_choice, strict_tool
 
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
 ToolChoice = str | bool | Mapping[str, Any] | None
@@ -22,6 +22,8 @@ def format_tool(tool: ToolLike, *, strict: bool | None = None) -> dict[str, Any]
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"Cannot use {tool!r} as a tool: {exc}") from None
     function = formatted.get("function")
+    if strict and isinstance(function, Mapping):
+        return strict_tool(formatted)
     if strict is not None and isinstance(function, Mapping) and function.get("strict") != strict:
         formatted = {**formatted, "function": {**function, "strict": strict}}
     return formatted

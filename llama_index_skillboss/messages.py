@@ -7,7 +7,6 @@ cannot take fails here, naming the message, before a request is built.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from io import IOBase
 from pathlib import Path
@@ -58,15 +57,12 @@ def _to_wire(message: ChatMessage, position: int) -> dict[str, Any]:
             f"messages[{position}] ({role}) may hold text only; images, audio and files "
             "go in user messages"
         )
-    wire_message: dict[str, Any] = {"role": role, "content": _content(parts)}
+    if role == "assistant":
+        wire_message = wire.assistant_message(_content(parts), _tool_calls(message, position))
+    else:
+        wire_message = {"role": role, "content": _content(parts)}
     if isinstance(extra.get("name"), str):
         wire_message["name"] = extra["name"]
-    if role == "assistant":
-        calls = _tool_calls(message, position)
-        if calls:
-            wire_message["tool_calls"] = calls
-            if not parts:
-                wire_message["content"] = None
     return wire_message
 
 
@@ -196,13 +192,7 @@ def _call_from_block(block: ToolCallBlock, position: int) -> dict[str, Any]:
             f"messages[{position}] has a ToolCallBlock ({block.tool_name}) without "
             "tool_call_id; the tool result that answers it must name that id"
         )
-    arguments = block.tool_kwargs
-    text = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-    return {
-        "id": block.tool_call_id,
-        "type": "function",
-        "function": {"name": block.tool_name, "arguments": text},
-    }
+    return wire.tool_call(block.tool_call_id, block.tool_name, block.tool_kwargs)
 
 
 def _call_from_legacy(call: Any, position: int) -> dict[str, Any]:
@@ -213,11 +203,4 @@ def _call_from_legacy(call: Any, position: int) -> dict[str, Any]:
             f"messages[{position}].additional_kwargs['tool_calls'] entries must look like "
             "{'id': ..., 'type': 'function', 'function': {'name': ..., 'arguments': ...}}"
         )
-    arguments = function.get("arguments")
-    if not isinstance(arguments, str):
-        arguments = json.dumps(arguments or {}, ensure_ascii=False)
-    return {
-        "id": data["id"],
-        "type": "function",
-        "function": {"name": function.get("name"), "arguments": arguments},
-    }
+    return wire.tool_call(data["id"], function.get("name") or "", function.get("arguments"))

@@ -7,7 +7,6 @@ the second, so SkillBoss calls are counted from the gateway's numbers, not estim
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from skillboss_core import ChatResult, ToolCall, Usage
+from skillboss_core.errors import ToolArgumentsError
 
 
 def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
@@ -54,15 +54,13 @@ def to_logprobs(entries: Sequence[dict[str, Any]] | None) -> list[list[LogProb]]
     ]
 
 
-def parse_arguments(arguments: str) -> dict[str, Any] | str:
-    """Arguments as a dict when they are a complete JSON object, else the text as sent."""
-    if not arguments.strip():
-        return {}
+def tool_kwargs(call: ToolCall) -> dict[str, Any] | str:
+    """Arguments as a dict when they are a complete JSON object, else the text as sent
+    (mid-stream, or a cut call: LlamaIndex's ToolCallBlock takes either)."""
     try:
-        parsed = json.loads(arguments)
-    except ValueError:
-        return arguments
-    return parsed if isinstance(parsed, dict) else arguments
+        return call.arguments_object()
+    except ToolArgumentsError:
+        return call.arguments
 
 
 def message_blocks(
@@ -75,9 +73,7 @@ def message_blocks(
     if content or not calls:
         blocks.append(TextBlock(text=content))
     blocks.extend(
-        ToolCallBlock(
-            tool_call_id=call.id, tool_name=call.name, tool_kwargs=parse_arguments(call.arguments)
-        )
+        ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=tool_kwargs(call))
         for call in calls
     )
     return blocks

@@ -1,18 +1,17 @@
 """Gateway stream chunks as LlamaIndex streaming responses, in linear time.
 
-Every response carries its `delta` and the message so far. The text so far is kept as a
-list of pieces (appending is O(1)); each response gets a lazy snapshot (a mark: how many
-pieces existed then) whose fields are joined only if read, each on its own: a consumer
-reading deltas (query engines) or deltas and `additional_kwargs` (chat engines, checking
-for tool calls) costs O(1) per chunk. After the last chunk comes one final response with
-an empty delta, the whole message built once, usage, finish reason and all logprobs (as a
-non-streamed call would give).
+Every response carries its `delta` and the message so far. The answer itself lives once, in
+the core's accumulator (`ChatStream.answer`, lists of pieces that only grow); each response
+gets a lazy snapshot (a mark: how many pieces the chunks so far had delivered) whose fields
+are joined only if read, each on its own: a consumer reading deltas (query engines) or
+deltas and `additional_kwargs` (chat engines, checking for tool calls) costs O(1) per chunk.
+After the last chunk comes one final response with an empty delta, the whole message built
+once, usage, finish reason and all logprobs (as a non-streamed call would give).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Generator
 from functools import partial
 from typing import Any
 
@@ -31,72 +30,58 @@ from llama_index_skillboss.responses import (
     to_logprobs,
     usage_kwargs,
 )
-from skillboss_core import StreamChunk, ToolCall, ToolCallDelta, Usage
+from skillboss_core import ChatStream, StreamChunk, ToolCall, ToolCallDelta
+from skillboss_core.stream import AsyncChatStream, StreamAccumulator
+from skillboss_core.wire import default_call_id
 
-# (text pieces, reasoning pieces, refusal pieces, (id, name, argument pieces) per call).
-Mark = tuple[int, int, int, tuple[tuple[str, str, int], ...]]
+# (text pieces, reasoning pieces, refusal pieces, (index, id, name, argument pieces) per call):
+# how much of the core's accumulator a response had seen when it was made.
+Mark = tuple[int, int, int, tuple[tuple[int, str, str, int], ...]]
 _ASSISTANT = {"role": MessageRole.ASSISTANT}
 
 
-@dataclass(slots=True)
-class _Call:
-    id: str
-    name: str
-    arguments: list[str] = field(default_factory=list)
-
-
 class StreamState:
-    """What a stream has said so far, as pieces; builds responses from it."""
+    """Builds LlamaIndex responses over the core's one accumulator (`stream.answer`).
 
-    __slots__ = (
-        "calls",
-        "finish_reason",
-        "logprobs",
-        "meta",
-        "reasoning",
-        "refusal",
-        "single_call",
-        "text",
-        "usage",
-    )
+    The text, reasoning, refusal and argument pieces live only in the accumulator; this
+    keeps how many of each the chunks so far have delivered (the accumulator may already
+    hold pieces of chunks not handed out yet) and the ids and names of the calls.
+    """
 
-    def __init__(self, *, single_call: bool = False) -> None:
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
-        self.refusal: list[str] = []
-        self.calls: dict[int, _Call] = {}
-        self.logprobs: list[dict[str, Any]] = []
-        self.usage: Usage | None = None
-        self.finish_reason: str | None = None
-        self.meta: dict[str, Any] = {}
+    __slots__ = ("calls", "reasoning", "refusal", "single_call", "stream", "text")
+
+    def __init__(self, stream: ChatStream | AsyncChatStream, *, single_call: bool = False) -> None:
+        self.stream = stream
+        self.text = 0
+        self.reasoning = 0
+        self.refusal = 0
+        # index -> [id, name, argument pieces delivered]
+        self.calls: dict[int, list[Any]] = {}
         # allow_parallel_tool_calls=False: keep the first call, drop any others.
         self.single_call = single_call
+
+    @property
+    def answer(self) -> StreamAccumulator:
+        return self.stream.answer
 
     # -- feeding -------------------------------------------------------------------------
 
     def add(self, chunk: StreamChunk) -> bool:
-        """Record a chunk; True when it carries something a consumer should be handed."""
+        """Count a chunk; True when it carries something a consumer should be handed."""
         said = False
         if chunk.text:
-            self.text.append(chunk.text)
+            self.text += 1
             said = True
         if chunk.reasoning:
-            self.reasoning.append(chunk.reasoning)
+            self.reasoning += 1
             said = True
         if chunk.refusal:
-            self.refusal.append(chunk.refusal)
+            self.refusal += 1
             said = True
         if chunk.tool_calls and self._add_calls(chunk.tool_calls):
             said = True
         if chunk.logprobs:
-            self.logprobs.extend(chunk.logprobs)
             said = True
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        if chunk.finish_reason:
-            self.finish_reason = chunk.finish_reason
-        if chunk.id or chunk.model or chunk.requested_model or chunk.system_fingerprint:
-            self._add_meta(chunk)
         return said
 
     def _add_calls(self, deltas: list[ToolCallDelta]) -> bool:
@@ -106,75 +91,82 @@ class StreamState:
             if call is None:
                 if self.single_call and self.calls:
                     continue
-                call = self.calls[delta.index] = _Call(delta.id or "", delta.name or "")
+                call = self.calls[delta.index] = ["", "", 0]
             # The core gives an id or a name once, on the first delta that has it.
-            call.id = call.id or delta.id or ""
-            call.name = call.name or delta.name or ""
+            call[0] = call[0] or delta.id or ""
+            call[1] = call[1] or delta.name or ""
             if delta.arguments:
-                call.arguments.append(delta.arguments)
+                call[2] += 1
             kept = True
         return kept
-
-    def _add_meta(self, chunk: StreamChunk) -> None:
-        for name in ("id", "model", "system_fingerprint", "service_tier", "requested_model"):
-            value = getattr(chunk, name)
-            if value:
-                self.meta.setdefault(name, value)
 
     # -- reading ---------------------------------------------------------------------------
 
     def mark(self) -> Mark:
         calls = (
-            tuple((c.id, c.name, len(c.arguments)) for c in self.calls.values())
+            tuple((index, c[0], c[1], c[2]) for index, c in self.calls.items())
             if self.calls
             else ()
         )
-        return (len(self.text), len(self.reasoning), len(self.refusal), calls)
+        return (self.text, self.reasoning, self.refusal, calls)
 
     def text_at(self, pieces: int) -> str:
-        return "".join(self.text[:pieces])
+        return "".join(self.answer.text_pieces[:pieces])
 
     def calls_at(self, mark: Mark) -> list[ToolCall]:
         """The tool calls as they stood at `mark` (calls begun later are not there yet)."""
+        calls = self.answer.calls
         return [
             ToolCall(
-                id=call_id or f"call_{index}",
+                id=call_id or default_call_id(index),
                 name=name,
-                arguments="".join(call.arguments[:count]),
+                arguments="".join(calls[index].arguments[:count]),
                 index=index,
             )
-            for (index, call), (call_id, name, count) in zip(
-                self.calls.items(), mark[3], strict=False
-            )
+            for index, call_id, name, count in mark[3]
         ]
 
     def blocks_at(self, mark: Mark, reasoning_tokens: int | None = None) -> list[Any]:
         texts, reasonings, _, _ = mark
         return message_blocks(
             self.text_at(texts),
-            "".join(self.reasoning[:reasonings]),
+            "".join(self.answer.reasoning_pieces[:reasonings]),
             self.calls_at(mark),
             reasoning_tokens,
         )
 
     def kwargs_at(self, mark: Mark) -> dict[str, Any]:
-        return message_kwargs(self.calls_at(mark), "".join(self.refusal[: mark[2]]))
+        refusal = "".join(self.answer.refusal_pieces[: mark[2]])
+        return message_kwargs(self.calls_at(mark), refusal)
 
     def fields_at(self, mark: Mark, reasoning_tokens: int | None = None) -> dict[str, Any]:
         """The message's blocks and additional_kwargs as they stood at `mark`."""
         texts, reasonings, refusals, _ = mark
+        answer = self.answer
         return message_fields(
             self.text_at(texts),
-            "".join(self.reasoning[:reasonings]),
-            "".join(self.refusal[:refusals]),
+            "".join(answer.reasoning_pieces[:reasonings]),
+            "".join(answer.refusal_pieces[:refusals]),
             self.calls_at(mark),
             reasoning_tokens,
         )
 
     def raw(self) -> dict[str, Any]:
         """A small summary of the stream; `usage` is where TokenCountingHandler looks."""
-        usage = (self.usage.raw or usage_kwargs(self.usage)) if self.usage else None
-        return {**self.meta, "finish_reason": self.finish_reason, "usage": usage}
+        answer = self.answer
+        usage = (answer.usage.raw or usage_kwargs(answer.usage)) if answer.usage else None
+        meta = {
+            "id": answer.id,
+            "model": answer.model,
+            "system_fingerprint": answer.system_fingerprint,
+            "service_tier": answer.service_tier,
+            "requested_model": self.stream.requested_model,
+        }
+        return {
+            **{name: value for name, value in meta.items() if value},
+            "finish_reason": answer.finish_reason,
+            "usage": usage,
+        }
 
     # -- responses -------------------------------------------------------------------------
 
@@ -198,13 +190,14 @@ class StreamState:
         )
 
     def chat_final(self) -> ChatResponse:
-        reasoning_tokens = self.usage.reasoning_tokens if self.usage else None
+        usage = self.answer.usage
+        reasoning_tokens = usage.reasoning_tokens if usage else None
         return ChatResponse(
             message=assistant_message(self.fields_at(self.mark(), reasoning_tokens)),
             delta="",
             raw=self.raw(),
-            logprobs=to_logprobs(self.logprobs),
-            additional_kwargs=usage_kwargs(self.usage),
+            logprobs=to_logprobs(self.answer.logprobs),
+            additional_kwargs=usage_kwargs(usage),
         )
 
     def completion_chunk(self, chunk: StreamChunk) -> CompletionResponse:
@@ -214,27 +207,20 @@ class StreamState:
             "logprobs": to_logprobs(chunk.logprobs),
             "delta": chunk.text,
         }
-        return PartialCompletion.deferred(ready, {"text": partial(self.text_at, len(self.text))})
+        return PartialCompletion.deferred(ready, {"text": partial(self.text_at, self.text)})
 
     def completion_final(self) -> CompletionResponse:
         return CompletionResponse(
-            text=self.text_at(len(self.text)),
+            text=self.text_at(self.text),
             delta="",
             raw=self.raw(),
-            logprobs=to_logprobs(self.logprobs),
-            additional_kwargs=usage_kwargs(self.usage),
+            logprobs=to_logprobs(self.answer.logprobs),
+            additional_kwargs=usage_kwargs(self.answer.usage),
         )
 
 
-def is_final(response: ChatResponse) -> bool:
-    """Whether a streamed response is the closing one (whole message, usage, raw summary)."""
-    return isinstance(response.raw, dict) and "finish_reason" in response.raw
-
-
-def chat_stream(
-    chunks: Iterator[StreamChunk], *, single_call: bool
-) -> Generator[ChatResponse, None, None]:
-    state = StreamState(single_call=single_call)
+def chat_stream(chunks: ChatStream, *, single_call: bool) -> Generator[ChatResponse, None, None]:
+    state = StreamState(chunks, single_call=single_call)
     try:
         for chunk in chunks:
             if state.add(chunk):
@@ -245,9 +231,9 @@ def chat_stream(
 
 
 async def achat_stream(
-    chunks: AsyncIterator[StreamChunk], *, single_call: bool
+    chunks: AsyncChatStream, *, single_call: bool
 ) -> AsyncGenerator[ChatResponse, None]:
-    state = StreamState(single_call=single_call)
+    state = StreamState(chunks, single_call=single_call)
     try:
         async for chunk in chunks:
             if state.add(chunk):
@@ -257,10 +243,8 @@ async def achat_stream(
     yield state.chat_final()
 
 
-def completion_stream(
-    chunks: Iterator[StreamChunk],
-) -> Generator[CompletionResponse, None, None]:
-    state = StreamState()
+def completion_stream(chunks: ChatStream) -> Generator[CompletionResponse, None, None]:
+    state = StreamState(chunks)
     try:
         for chunk in chunks:
             if state.add(chunk):
@@ -270,10 +254,8 @@ def completion_stream(
     yield state.completion_final()
 
 
-async def acompletion_stream(
-    chunks: AsyncIterator[StreamChunk],
-) -> AsyncGenerator[CompletionResponse, None]:
-    state = StreamState()
+async def acompletion_stream(chunks: AsyncChatStream) -> AsyncGenerator[CompletionResponse, None]:
+    state = StreamState(chunks)
     try:
         async for chunk in chunks:
             if state.add(chunk):
@@ -283,14 +265,10 @@ async def acompletion_stream(
     yield state.completion_final()
 
 
-def _close(chunks: Iterator[StreamChunk]) -> None:
+def _close(chunks: ChatStream) -> None:
     """Release the HTTP response now when the consumer stops early, not at GC time."""
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()
+    chunks.close()
 
 
-async def _aclose(chunks: AsyncIterator[StreamChunk]) -> None:
-    aclose = getattr(chunks, "aclose", None)
-    if aclose is not None:
-        await aclose()
+async def _aclose(chunks: AsyncChatStream) -> None:
+    await chunks.aclose()

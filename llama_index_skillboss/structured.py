@@ -7,7 +7,6 @@ json_schema support go through LlamaIndex's function-calling program instead.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncGenerator, Generator
 from functools import cached_property
 from typing import Any
@@ -20,10 +19,9 @@ from llama_index.core.types import BasePydanticProgram
 from pydantic import BaseModel, ValidationError
 
 from llama_index_skillboss.responses import finish_reason_of
-from llama_index_skillboss.streaming import is_final
-from llama_index_skillboss.tools import strict_schema
 from skillboss_core import wire
 from skillboss_core.answer import output_name, parse_json_answer, partial_json
+from skillboss_core.errors import StructuredOutputError
 
 logger = logging.getLogger(__name__)
 # Keys meant for a function-calling program; they make no sense next to response_format.
@@ -33,10 +31,9 @@ _TOOL_KEYS = ("tools", "tool_choice", "tool_required", "allow_parallel_tool_call
 def response_format(output_cls: type[BaseModel], *, strict: bool) -> dict[str, Any]:
     """The json_schema response_format for a pydantic class (name sanitised for the API)."""
     schema = output_cls.model_json_schema()
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", output_cls.__name__)[:64] or "output"
     return wire.json_schema_format(
-        name,
-        strict_schema(schema) if strict else schema,
+        output_cls.__name__,
+        schema,
         strict=True if strict else None,
         description=schema.get("description"),
     )
@@ -96,12 +93,13 @@ class JsonSchemaProgram(BasePydanticProgram[BaseModel]):
     ) -> Generator[Any, None, None]:
         """Partial objects as the JSON arrives; the last one is the complete object."""
         responses = self._llm.stream_chat(self._messages(prompt_args), **self._kwargs(llm_kwargs))
-        current: list[Any] | None = None
+        last: ChatResponse | None = None
         for response in responses:
-            objects = self._partial(response, current)
-            if objects is not None:
-                current = objects if isinstance(objects, list) else [objects]
-                yield objects
+            last = response
+            partial = self._partial(response)
+            if partial is not None:
+                yield partial
+        yield self._whole(last)
 
     async def astream_call(
         self, *args: Any, llm_kwargs: dict[str, Any] | None = None, **prompt_args: Any
@@ -111,20 +109,25 @@ class JsonSchemaProgram(BasePydanticProgram[BaseModel]):
         )
 
         async def generate() -> AsyncGenerator[Any, None]:
-            current: list[Any] | None = None
+            last: ChatResponse | None = None
             async for response in responses:
-                objects = self._partial(response, current)
-                if objects is not None:
-                    current = objects if isinstance(objects, list) else [objects]
-                    yield objects
+                last = response
+                partial = self._partial(response)
+                if partial is not None:
+                    yield partial
+            yield self._whole(last)
 
         return generate()
 
-    def _partial(self, response: ChatResponse, current: list[Any] | None) -> Any:
-        """The object so far (a flexible model, every field optional), then the whole one."""
-        if is_final(response):
-            # The whole answer must parse (or say why it cannot: cut, refusal, bad JSON).
-            return parse_output(self._output_cls, response)
+    def _whole(self, last: ChatResponse | None) -> BaseModel:
+        """The stream's closing response (the whole message and how it ended) must parse,
+        or say why it cannot: cut, filtered, refused, bad JSON."""
+        if last is None:
+            raise StructuredOutputError("The stream ended without any response", text="")
+        return parse_output(self._output_cls, last)
+
+    def _partial(self, response: ChatResponse) -> Any:
+        """The object so far: a flexible model (every field optional) of the JSON so far."""
         if not response.delta:
             return None
         data = partial_json(response.message.content or "")

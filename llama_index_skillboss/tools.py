@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatResponse, ToolCallBlock
@@ -16,32 +16,8 @@ from skillboss_core import wire
 
 def tool_specs(tools: Sequence[BaseTool], *, strict: bool) -> list[dict[str, Any]]:
     """OpenAI tool dicts; `strict` also closes every object schema, as strict mode needs."""
-    specs = []
-    for tool in tools:
-        spec = tool.metadata.to_openai_tool(skip_length_check=True)
-        if strict:
-            function = spec["function"]
-            function["strict"] = True
-            function["parameters"] = strict_schema(function.get("parameters") or {})
-        specs.append(spec)
-    return specs
-
-
-def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy where each object with properties allows no others and requires them all."""
-
-    def visit(node: Any) -> Any:
-        if isinstance(node, Mapping):
-            out = {key: visit(value) for key, value in node.items()}
-            if out.get("type") == "object" and isinstance(out.get("properties"), dict):
-                out["additionalProperties"] = False
-                out["required"] = list(out["properties"])
-            return out
-        if isinstance(node, list):
-            return [visit(item) for item in node]
-        return node
-
-    return dict(visit(schema))
+    specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+    return [wire.strict_tool(spec) for spec in specs] if strict else specs
 
 
 def resolve_tool_choice(
@@ -65,7 +41,7 @@ def tool_selections(response: ChatResponse, *, error_on_no_tool_call: bool) -> l
         )
     return [
         ToolSelection(
-            tool_id=block.tool_call_id or f"call_{position}",
+            tool_id=block.tool_call_id or wire.default_call_id(position),
             tool_name=block.tool_name,
             tool_kwargs=_arguments(block, strict=error_on_no_tool_call),
         )

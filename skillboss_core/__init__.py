@@ -26,15 +26,17 @@ from skillboss_core.gateway import FALLBACK_ERRORS, Gateway
 from skillboss_core.params import ChatParams, InvalidParameterError
 from skillboss_core.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
 from skillboss_core.settings import DEFAULT_BASE_URL, GatewaySettings
-from skillboss_core.stream import SSEDecoder, StreamAccumulator
+from skillboss_core.stream import AsyncChatStream, ChatStream, SSEDecoder, StreamAccumulator
 
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "FALLBACK_ERRORS",
+    "AsyncChatStream",
     "ChatParams",
     "ChatResult",
+    "ChatStream",
     "Gateway",
     "GatewayAuthenticationError",
     "GatewayBadRequestError",

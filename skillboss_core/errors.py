@@ -127,6 +127,10 @@ class StructuredOutputError(AnswerError):
         self.text = text
 
 
+class ToolArgumentsError(SkillBossError, ValueError):
+    """A tool call's arguments are not a JSON object (cut, malformed, or another type)."""
+
+
 def _provider_message(body: object, fallback: str) -> str:
     """The human message inside an OpenAI-style error body, else the SDK's text."""
     if isinstance(body, dict):

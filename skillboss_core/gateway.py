@@ -27,7 +27,7 @@ from skillboss_core.request import ChatRequest
 from skillboss_core.response import parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
 from skillboss_core.settings import GatewaySettings
-from skillboss_core.stream import StreamAccumulator, chunks_from_result
+from skillboss_core.stream import AsyncChatStream, ChatStream, StreamAccumulator, StreamSource
 
 logger = logging.getLogger("skillboss_core")
 
@@ -154,11 +154,19 @@ class Gateway:
 
     # -- streaming ----------------------------------------------------------------------
 
-    def stream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> Iterator[StreamChunk]:
-        """Chunks as they arrive; falls back to the next model only before the first chunk."""
+    def stream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatStream:
+        """Chunks as they arrive, and the answer so far in `.answer` (one accumulator);
+        falls back to the next model only before the first chunk."""
+        source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
+        return ChatStream(source).attach(self._stream_attempts(source, attempts))
+
+    def _stream_attempts(
+        self, source: StreamSource, attempts: list[dict[str, Any]]
+    ) -> Iterator[StreamChunk]:
         for position, attempt in enumerate(attempts):
-            chunks = self._stream_once(attempt)
+            answer = StreamAccumulator()
+            chunks = self._stream_once(attempt, answer)
             try:
                 first = next(chunks)
             except StopIteration:
@@ -168,17 +176,23 @@ class Gateway:
                     raise
                 _log_fallback(attempt, error)
                 continue
+            source.answer, source.model = answer, attempt["model"]
             first.requested_model = attempt["model"]
             yield first
             yield from chunks
             return
 
-    async def astream(
-        self, call: Call, *, fallback_models: Sequence[str] = ()
-    ) -> AsyncIterator[StreamChunk]:
+    def astream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
+        source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
+        return AsyncChatStream(source).attach(self._astream_attempts(source, attempts))
+
+    async def _astream_attempts(
+        self, source: StreamSource, attempts: list[dict[str, Any]]
+    ) -> AsyncIterator[StreamChunk]:
         for position, attempt in enumerate(attempts):
-            chunks = self._astream_once(attempt)
+            answer = StreamAccumulator()
+            chunks = self._astream_once(attempt, answer)
             try:
                 first = await chunks.__anext__()
             except StopAsyncIteration:
@@ -188,6 +202,7 @@ class Gateway:
                     raise
                 _log_fallback(attempt, error)
                 continue
+            source.answer, source.model = answer, attempt["model"]
             first.requested_model = attempt["model"]
             try:
                 yield first
@@ -197,16 +212,17 @@ class Gateway:
                 await chunks.aclose()
             return
 
-    def _stream_once(self, body: dict[str, Any]) -> Iterator[StreamChunk]:
+    def _stream_once(
+        self, body: dict[str, Any], accumulator: StreamAccumulator
+    ) -> Iterator[StreamChunk]:
         content = encode_body(body)
         client = self.clients.sync_client()
         response = client.post(
             _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_STREAM}
         )
-        accumulator = StreamAccumulator()
         try:
             if not _is_event_stream(response):
-                yield from chunks_from_result(parse_completion_bytes(response.read()))
+                yield from accumulator.take_result(parse_completion_bytes(response.read()))
                 return
             try:
                 for data in response.iter_bytes():
@@ -219,16 +235,19 @@ class Gateway:
         finally:
             response.close()
 
-    async def _astream_once(self, body: dict[str, Any]) -> AsyncGenerator[StreamChunk, None]:
+    async def _astream_once(
+        self, body: dict[str, Any], accumulator: StreamAccumulator
+    ) -> AsyncGenerator[StreamChunk, None]:
         content = encode_body(body)
         client = self.clients.async_client()
         response = await client.post(
             _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_STREAM}
         )
-        accumulator = StreamAccumulator()
         try:
             if not _is_event_stream(response):
-                for chunk in chunks_from_result(parse_completion_bytes(await response.aread())):
+                for chunk in accumulator.take_result(
+                    parse_completion_bytes(await response.aread())
+                ):
                     yield chunk
                 return
             try:

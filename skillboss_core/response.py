@@ -7,6 +7,7 @@ from typing import Any
 
 from skillboss_core.errors import InvalidResponseError, StreamError
 from skillboss_core.results import ChatResult, ToolCall, Usage
+from skillboss_core.wire import default_call_id
 
 
 def reasoning_of(message: dict[str, Any]) -> str | None:
@@ -44,7 +45,7 @@ def parse_completion(data: dict[str, Any]) -> ChatResult:
     message = choice.get("message") or {}
     tool_calls = [
         ToolCall(
-            id=call.get("id") or f"call_{position}",
+            id=call.get("id") or default_call_id(position),
             name=(call.get("function") or {}).get("name") or "",
             arguments=(call.get("function") or {}).get("arguments") or "",
             index=position,

@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from skillboss_core.errors import ToolArgumentsError
+from skillboss_core.wire import tool_call
+
 
 @dataclass(slots=True)
 class Usage:
@@ -50,12 +53,21 @@ class ToolCall:
         """The arguments as JSON; an empty string means no arguments."""
         return json.loads(self.arguments) if self.arguments.strip() else {}
 
+    def arguments_object(self) -> dict[str, Any]:
+        """The arguments as the JSON object a tool is called with, or ToolArgumentsError
+        saying why they are not one (cut or malformed JSON, or another JSON type)."""
+        try:
+            parsed = self.parsed_arguments()
+        except ValueError as exc:
+            raise ToolArgumentsError(f"arguments are not valid JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ToolArgumentsError(
+                f"arguments must be a JSON object, got {type(parsed).__name__}"
+            )
+        return parsed
+
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": "function",
-            "function": {"name": self.name, "arguments": self.arguments},
-        }
+        return tool_call(self.id, self.name, self.arguments)
 
 
 @dataclass(slots=True)

@@ -8,11 +8,13 @@ the chunks themselves.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from skillboss_core.errors import IncompleteStreamError, StreamError
 from skillboss_core.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
+from skillboss_core.wire import default_call_id
 
 _DONE = b"[DONE]"
 # json.loads(bytes) re-detects the encoding per call; SSE is UTF-8, so decode directly.
@@ -103,7 +105,9 @@ class _Carry:
 
 
 @dataclass(slots=True)
-class _CallState:
+class CallSoFar:
+    """One tool call as streamed so far: id and name once known, argument pieces in order."""
+
     id: str = ""
     name: str = ""
     arguments: list[str] = field(default_factory=list)
@@ -125,15 +129,20 @@ def _stream_error(payload: Any, raw: bytes) -> StreamError:
 
 
 class StreamAccumulator:
-    """Turns SSE events into StreamChunks and keeps what is needed for the whole answer."""
+    """Turns SSE events into StreamChunks and keeps what is needed for the whole answer.
+
+    The one accumulator of a streamed answer: adapters read the answer so far from its
+    piece lists (which only grow, so "the first n pieces" is a stable snapshot) instead of
+    keeping copies of their own.
+    """
 
     def __init__(self) -> None:
         self.decoder = SSEDecoder()
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
-        self._refusal: list[str] = []
-        self._logprobs: list[dict[str, Any]] = []
-        self._calls: dict[int, _CallState] = {}
+        self.text_pieces: list[str] = []
+        self.reasoning_pieces: list[str] = []
+        self.refusal_pieces: list[str] = []
+        self.logprobs: list[dict[str, Any]] = []
+        self.calls: dict[int, CallSoFar] = {}
         self._text_carry = _Carry()
         self._reasoning_carry = _Carry()
         self.finish_reason: str | None = None
@@ -169,7 +178,7 @@ class StreamAccumulator:
                 "The stream ended before the model finished (no finish_reason"
                 + ("" if self.done else " and no [DONE]")
                 + "); the answer would be truncated.",
-                partial_text="".join(self._text),
+                partial_text="".join(self.text_pieces),
             )
         if self.usage is not None:
             out.append(StreamChunk(usage=self.usage))
@@ -216,20 +225,24 @@ class StreamAccumulator:
                 return chunk if has_meta else None
         delta = choice.get("delta") or {}
         text = delta.get("content")
-        if text:
-            text = self._text_carry.take(text)
-            self._text.append(text)
+        # A piece is kept only when non-empty after re-pairing surrogates, so each piece
+        # in text_pieces is exactly one chunk's `text` (adapters count pieces by chunks).
+        if text and (text := self._text_carry.take(text)):
+            self.text_pieces.append(text)
             chunk.text = text
         reasoning = delta.get("reasoning_content")
         if reasoning is None:
             reasoning = delta.get("reasoning")
-        if reasoning and isinstance(reasoning, str):
-            reasoning = self._reasoning_carry.take(reasoning)
-            self._reasoning.append(reasoning)
+        if (
+            reasoning
+            and isinstance(reasoning, str)
+            and (reasoning := self._reasoning_carry.take(reasoning))
+        ):
+            self.reasoning_pieces.append(reasoning)
             chunk.reasoning = reasoning
         refusal = delta.get("refusal")
         if refusal:
-            self._refusal.append(refusal)
+            self.refusal_pieces.append(refusal)
             chunk.refusal = refusal
         calls = delta.get("tool_calls")
         if calls:
@@ -238,7 +251,7 @@ class StreamAccumulator:
         if logprobs:
             content = logprobs.get("content")
             if content:
-                self._logprobs.extend(content)
+                self.logprobs.extend(content)
                 chunk.logprobs = content
         finish = choice.get("finish_reason")
         if finish:
@@ -265,9 +278,9 @@ class StreamAccumulator:
 
     def _add_call_delta(self, call: dict[str, Any]) -> ToolCallDelta:
         index = self._index_of(call)
-        state = self._calls.get(index)
+        state = self.calls.get(index)
         if state is None:
-            state = self._calls[index] = _CallState()
+            state = self.calls[index] = CallSoFar()
         function = call.get("function") or {}
         new_id = new_name = None
         if not state.id and call.get("id"):
@@ -275,8 +288,7 @@ class StreamAccumulator:
         if not state.name and function.get("name"):
             state.name = new_name = function["name"]
         arguments = function.get("arguments") or ""
-        if arguments:
-            arguments = state.carry.take(arguments)
+        if arguments and (arguments := state.carry.take(arguments)):
             state.arguments.append(arguments)
         return ToolCallDelta(index=index, id=new_id, name=new_name, arguments=arguments)
 
@@ -286,29 +298,53 @@ class StreamAccumulator:
             return index
         # Some servers omit the index: match by id, else a new id opens a new call.
         call_id = call.get("id")
-        for known, state in self._calls.items():
+        for known, state in self.calls.items():
             if call_id and state.id == call_id:
                 return known
-        if call_id or not self._calls:
-            return len(self._calls)
-        return max(self._calls)
+        if call_id or not self.calls:
+            return len(self.calls)
+        return max(self.calls)
+
+    def take_result(self, result: ChatResult) -> list[StreamChunk]:
+        """A whole answer from a server that ignored `stream: true`, held like a stream's."""
+        chunks = chunks_from_result(result)
+        first = chunks[0]
+        if first.text:
+            self.text_pieces.append(first.text)
+        if first.reasoning:
+            self.reasoning_pieces.append(first.reasoning)
+        if first.refusal:
+            self.refusal_pieces.append(first.refusal)
+        for call in result.tool_calls:
+            self.calls[call.index] = CallSoFar(call.id, call.name, [call.arguments])
+        self.logprobs.extend(result.logprobs or [])
+        self.finish_reason = first.finish_reason
+        self.usage = result.usage
+        self.id, self.model, self.created = result.id, result.model, result.created
+        self.system_fingerprint, self.service_tier = result.system_fingerprint, result.service_tier
+        self.done = True
+        return chunks
 
     # -- reading the accumulated answer ----------------------------------------------------
 
     @property
     def text(self) -> str:
-        return "".join(self._text)
+        return "".join(self.text_pieces)
+
+    @property
+    def refusal(self) -> str | None:
+        return "".join(self.refusal_pieces) or None
 
     def tool_calls(self) -> list[ToolCall]:
         """The calls so far, complete or not, in index order."""
         return [
             ToolCall(
-                id=state.id or f"call_{index}",
+                id=state.id or default_call_id(index),
                 name=state.name,
                 arguments="".join(state.arguments),
                 index=index,
             )
-            for index, state in sorted(self._calls.items())
+            for index, state in sorted(self.calls.items())
         ]
 
     def result(self) -> ChatResult:
@@ -316,17 +352,104 @@ class StreamAccumulator:
         return ChatResult(
             id=self.id,
             model=self.model,
-            content="".join(self._text) if self._text or not self._calls else None,
-            reasoning="".join(self._reasoning) or None,
-            refusal="".join(self._refusal) or None,
+            content="".join(self.text_pieces) if self.text_pieces or not self.calls else None,
+            reasoning="".join(self.reasoning_pieces) or None,
+            refusal="".join(self.refusal_pieces) or None,
             tool_calls=self.tool_calls(),
             finish_reason=self.finish_reason,
             usage=self.usage,
-            logprobs=self._logprobs or None,
+            logprobs=self.logprobs or None,
             system_fingerprint=self.system_fingerprint,
             service_tier=self.service_tier,
             created=self.created,
         )
+
+
+class StreamSource:
+    """Which attempt a stream's chunks come from: its accumulator and the model asked.
+
+    Shared by a ChatStream and the generator that feeds it, so the generator never holds
+    the stream itself (no reference cycle: dropping a stream closes its response at once).
+    """
+
+    __slots__ = ("answer", "model")
+
+    def __init__(self) -> None:
+        self.answer = StreamAccumulator()
+        self.model: str | None = None
+
+
+class ChatStream:
+    """The chunks of one streamed answer as they arrive, and `answer`, the one accumulator
+    holding the answer so far (the final answer once the chunks are exhausted).
+
+    `answer` changes only before the first chunk (when a fallback model takes over);
+    `requested_model` is the model the chunks come from. `close()` releases the response.
+    """
+
+    __slots__ = ("_chunks", "source")
+
+    def __init__(self, source: StreamSource | None = None) -> None:
+        self._chunks: Iterator[StreamChunk] = iter(())
+        self.source = source if source is not None else StreamSource()
+
+    @property
+    def answer(self) -> StreamAccumulator:
+        return self.source.answer
+
+    @property
+    def requested_model(self) -> str | None:
+        return self.source.model
+
+    def attach(self, chunks: Iterator[StreamChunk]) -> ChatStream:
+        self._chunks = chunks
+        return self
+
+    def __iter__(self) -> ChatStream:
+        return self
+
+    def __next__(self) -> StreamChunk:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
+class AsyncChatStream:
+    """The async twin of ChatStream; `aclose()` releases the response."""
+
+    __slots__ = ("_chunks", "source")
+
+    def __init__(self, source: StreamSource | None = None) -> None:
+        self._chunks: AsyncIterator[StreamChunk] | None = None
+        self.source = source if source is not None else StreamSource()
+
+    @property
+    def answer(self) -> StreamAccumulator:
+        return self.source.answer
+
+    @property
+    def requested_model(self) -> str | None:
+        return self.source.model
+
+    def attach(self, chunks: AsyncIterator[StreamChunk]) -> AsyncChatStream:
+        self._chunks = chunks
+        return self
+
+    def __aiter__(self) -> AsyncChatStream:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        if self._chunks is None:
+            raise StopAsyncIteration
+        return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def chunks_from_result(result: ChatResult) -> list[StreamChunk]:

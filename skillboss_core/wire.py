@@ -7,7 +7,9 @@ once, here.
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -47,6 +49,34 @@ def wire_role(role: str) -> str:
             f"role {role!r} is not one the gateway takes: use one of {sorted(_WIRE_ROLES)}"
         )
     return wire_name
+
+
+def default_call_id(index: int) -> str:
+    """The id given to a tool call whose server sent none (some omit it)."""
+    return f"call_{index}"
+
+
+def tool_call(call_id: str, name: str, arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """An assistant's tool call as the wire has it: arguments as JSON text."""
+    if not isinstance(arguments, str):
+        try:
+            arguments = json.dumps(arguments or {}, ensure_ascii=False)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(
+                f"Tool call arguments must be JSON-serialisable, got {arguments!r}"
+            ) from None
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def assistant_message(
+    content: str | list[dict[str, Any]] | None, calls: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """An assistant turn. Beside tool calls Chat Completions wants `content: null`, not ""."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        message["tool_calls"] = list(calls)
+        message["content"] = content or None
+    return message
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -143,6 +173,37 @@ def named_tool_choice(name: str) -> dict[str, Any]:
     return {"type": "function", "function": {"name": name}}
 
 
+def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy where each object with properties allows no others and requires them all:
+    what strict mode (tools and json_schema output) accepts."""
+
+    def visit(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            out = {key: visit(value) for key, value in node.items()}
+            if out.get("type") == "object" and isinstance(out.get("properties"), dict):
+                out["additionalProperties"] = False
+                out["required"] = list(out["properties"])
+            return out
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        return node
+
+    return dict(visit(schema))
+
+
+def strict_tool(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool dict in strict mode: the flag, and a parameters schema strict mode accepts."""
+    function = dict(spec.get("function") or {})
+    function["strict"] = True
+    function["parameters"] = strict_schema(function.get("parameters") or {"type": "object"})
+    return {**spec, "function": function}
+
+
+def schema_name(name: str) -> str:
+    """A response_format name the API accepts: letters, digits, '_' and '-', at most 64."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "output"
+
+
 def json_schema_format(
     name: str,
     schema: Mapping[str, Any],
@@ -150,8 +211,11 @@ def json_schema_format(
     strict: bool | None = None,
     description: str | None = None,
 ) -> dict[str, Any]:
-    """response_format for structured output with a JSON schema."""
-    spec: dict[str, Any] = {"name": name, "schema": dict(schema)}
+    """response_format for structured output with a JSON schema (strict: a strict schema)."""
+    spec: dict[str, Any] = {
+        "name": schema_name(name),
+        "schema": strict_schema(schema) if strict else dict(schema),
+    }
     if description:
         spec["description"] = description
     if strict is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -79,6 +80,33 @@ def test_breaking_out_of_a_stream_closes_the_response(
             break
     chunks.close()  # what `for` + garbage collection or contextlib.closing do
     assert opened_responses and all(r.is_closed for r in opened_responses)
+
+
+def test_dropping_a_stream_closes_the_response_without_the_garbage_collector(
+    gateway_server: ScriptedGateway, opened_responses: list[httpx.Response]
+) -> None:
+    """A ChatStream and the generator feeding it share a StreamSource, not each other:
+    no reference cycle, so `for chunk in gateway.stream(...): break` releases the socket."""
+    gateway = shared_gateway(gateway_server)
+    gc.disable()
+    try:
+        for chunk in gateway.stream(body(True, "count " * 50)):
+            if chunk.text:
+                break
+        del chunk
+        assert opened_responses and all(r.is_closed for r in opened_responses)
+    finally:
+        gc.enable()
+
+
+def test_a_stream_shows_its_answer_so_far(gateway_server: ScriptedGateway) -> None:
+    stream = shared_gateway(gateway_server).stream(body(True, "count " * 5))
+    texts = []
+    for chunk in stream:
+        texts.append(chunk.text)
+        assert stream.answer.text.startswith("".join(texts))
+    assert stream.answer.text == "".join(texts) and stream.answer.finish_reason
+    assert stream.answer.result().content == "".join(texts)
 
 
 def test_cancelling_an_async_stream_closes_the_response(

@@ -9,7 +9,10 @@ the finish chunk (DeepSeek), SSE comments (OpenRouter), whole tool calls in one 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
+
+from skillboss_core import AsyncChatStream, ChatStream, StreamAccumulator, StreamChunk
 
 
 def event(payload: dict[str, Any] | str, *, name: str | None = None, crlf: bool = False) -> bytes:
@@ -175,3 +178,53 @@ def truncated_stream() -> bytes:
     return event(chunk({"role": "assistant", "content": "Partial"})) + event(
         chunk({"content": " ans"})
     )
+
+
+def bare_event(
+    delta: dict[str, Any] | None = None,
+    *,
+    finish: str | None = None,
+    usage: dict[str, Any] | None = None,
+) -> bytes:
+    """One chunk event with no id or model: only what the test names."""
+    body: dict[str, Any] = {
+        "choices": []
+        if delta is None and finish is None
+        else [{"index": 0, "delta": delta or {}, "finish_reason": finish}]
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return event(body)
+
+
+def _feed(answer: StreamAccumulator, events: Iterable[bytes]) -> Iterator[StreamChunk]:
+    for data in events:
+        yield from answer.feed(data)
+    yield from answer.close()
+
+
+def replay(events: Iterable[bytes], on_close: Callable[[], None] | None = None) -> ChatStream:
+    """A ChatStream that feeds `events` to the core's real accumulator one read at a time,
+    as Gateway.stream does with a server that flushes one event per read."""
+    stream = ChatStream()
+
+    def chunks() -> Iterator[StreamChunk]:
+        try:
+            yield from _feed(stream.answer, events)
+        finally:
+            if on_close is not None:
+                on_close()
+
+    return stream.attach(chunks())
+
+
+def areplay(events: Iterable[bytes]) -> AsyncChatStream:
+    """The async twin of `replay`."""
+    stream = AsyncChatStream()
+    chunks = _feed(stream.answer, events)
+
+    async def replayed() -> AsyncIterator[StreamChunk]:
+        for chunk in chunks:
+            yield chunk
+
+    return stream.attach(replayed())

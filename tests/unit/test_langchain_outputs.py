@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import reduce
 from typing import Any
 
@@ -11,7 +12,14 @@ from pydantic import BaseModel
 
 from langchain_skillboss import StructuredOutputParseError
 from langchain_skillboss.outputs import ChunkTranslator, to_chat_result, to_message
-from skillboss_core import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
+from skillboss_core import (
+    ChatResult,
+    StreamAccumulator,
+    StreamChunk,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 
 USAGE = Usage(
     prompt_tokens=10,
@@ -238,11 +246,13 @@ def test_pydantic_response_format_is_parsed_like_chat_openai() -> None:
 
 def test_streamed_pydantic_response_format_gets_a_parsed_last_chunk() -> None:
     translator = ChunkTranslator(stream_usage=True, parse_into=Answer)
-    for piece in ('{"city": ', '"Paris"}'):
-        translator(StreamChunk(text=piece))
-    translator(StreamChunk(finish_reason="stop"))
-    last = translator.parsed_chunk()
+    answer = StreamAccumulator()
+    for delta, finish in (({"content": '{"city": '}, None), ({"content": '"Paris"}'}, "stop")):
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        for chunk in answer.feed(b"data: " + json.dumps({"choices": [choice]}).encode() + b"\n\n"):
+            translator(chunk)
+    last = translator.parsed_chunk(answer)
     assert last is not None
     assert last.message.content == ""
     assert last.message.additional_kwargs == {"parsed": Answer(city="Paris")}
-    assert ChunkTranslator(stream_usage=True).parsed_chunk() is None
+    assert ChunkTranslator(stream_usage=True).parsed_chunk(answer) is None

@@ -10,7 +10,6 @@ import copy
 import json
 import pickle
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,40 +28,48 @@ from llama_index_instrumentation import get_dispatcher
 from llama_index_skillboss import SkillBoss
 from llama_index_skillboss.lazy import PartialCompletion, PartialMessage
 from llama_index_skillboss.streaming import StreamState
-from skillboss_core import StreamChunk, ToolCallDelta, Usage
+from skillboss_core import ChatStream
+from tests.unit import sse_fixtures as fx
 
 HELLO = [ChatMessage(role="user", content="hello")]
 WORDS = ["Paris ", "is ", "the ", "capital ", "of ", "France."]
 
 
-def text_chunks() -> list[StreamChunk]:
+def text_events() -> list[bytes]:
+    usage = {"prompt_tokens": 3, "completion_tokens": 6, "total_tokens": 9}
     return [
-        *(StreamChunk(text=word) for word in WORDS),
-        StreamChunk(finish_reason="stop"),
-        StreamChunk(usage=Usage(prompt_tokens=3, completion_tokens=6, total_tokens=9)),
+        *(fx.bare_event({"content": word}) for word in WORDS),
+        fx.bare_event({}, finish="stop"),
+        fx.bare_event(usage=usage),
     ]
 
 
-def tool_chunks() -> list[StreamChunk]:
+def tool_events() -> list[bytes]:
     """A call whose id and name come on a later delta than its first (core allows this)."""
+
+    def call(**fields: Any) -> bytes:
+        arguments = fields.pop("arguments", "")
+        delta = {"index": 0, **fields, "function": {"arguments": arguments}}
+        if "name" in fields:
+            delta["function"]["name"] = delta.pop("name")
+        return fx.bare_event({"tool_calls": [delta]})
+
     return [
-        StreamChunk(text="Checking. "),
-        StreamChunk(tool_calls=[ToolCallDelta(index=0, id=None, name=None, arguments="")]),
-        StreamChunk(tool_calls=[ToolCallDelta(index=0, id="call_w", name="weather", arguments="")]),
-        StreamChunk(tool_calls=[ToolCallDelta(index=0, id=None, name=None, arguments='{"ci')]),
-        StreamChunk(
-            tool_calls=[ToolCallDelta(index=0, id=None, name=None, arguments='ty": "Oslo"}')]
-        ),
-        StreamChunk(finish_reason="tool_calls"),
+        fx.bare_event({"content": "Checking. "}),
+        call(),
+        call(id="call_w", name="weather"),
+        call(arguments='{"ci'),
+        call(arguments='ty": "Oslo"}'),
+        fx.bare_event({}, finish="tool_calls"),
     ]
 
 
 class FakeGateway:
-    def __init__(self, chunks: list[StreamChunk]) -> None:
-        self.chunks = chunks
+    def __init__(self, events: list[bytes]) -> None:
+        self.events = events
 
-    def stream(self, body: dict[str, Any], *, fallback_models: Any = ()) -> Iterator[StreamChunk]:
-        yield from self.chunks
+    def stream(self, body: dict[str, Any], *, fallback_models: Any = ()) -> ChatStream:
+        return fx.replay(self.events)
 
 
 @pytest.fixture
@@ -70,15 +77,16 @@ def llm() -> SkillBoss:
     return SkillBoss(api_key="sk-unit-0123456789abcdef")
 
 
-def stream(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch, chunks: list[StreamChunk]) -> Any:
-    monkeypatch.setattr(SkillBoss, "_client", lambda self: FakeGateway(chunks))
+def stream(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch, events: list[bytes]) -> Any:
+    monkeypatch.setattr(SkillBoss, "_client", lambda self: FakeGateway(events))
     return list(llm.stream_chat(HELLO))
 
 
-def expected_messages(chunks: list[StreamChunk]) -> list[ChatMessage]:
-    """The eager message at each chunk that yields a response, from a second StreamState."""
-    state, out = StreamState(), []
-    for chunk in chunks:
+def expected_messages(events: list[bytes]) -> list[ChatMessage]:
+    """The eager message at each chunk that yields a response, read as soon as it arrives."""
+    replayed = fx.replay(events)
+    state, out = StreamState(replayed), []
+    for chunk in replayed:
         if state.add(chunk):
             out.append(ChatMessage(role="assistant", **state.fields_at(state.mark())))
     return out
@@ -88,9 +96,9 @@ def expected_messages(chunks: list[StreamChunk]) -> list[ChatMessage]:
 def case(
     request: pytest.FixtureRequest, llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[list[ChatResponse], list[ChatMessage]]:
-    chunks = text_chunks() if request.param == "text" else tool_chunks()
-    responses = stream(llm, monkeypatch, chunks)[:-1]  # the snapshots, not the final
-    return responses, expected_messages(chunks)
+    events = text_events() if request.param == "text" else tool_events()
+    responses = stream(llm, monkeypatch, events)[:-1]  # the snapshots, not the final
+    return responses, expected_messages(events)
 
 
 Case = tuple[list[ChatResponse], list[ChatMessage]]
@@ -193,7 +201,7 @@ def test_fields_build_separately(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
             return _f(self, *args)
 
         monkeypatch.setattr(streaming.StreamState, name, spy)
-    responses = stream(llm, monkeypatch, text_chunks())
+    responses = stream(llm, monkeypatch, text_events())
     assert built == []
     assert responses[2].message.additional_kwargs == {}
     assert built == ["kwargs_at"]
@@ -207,8 +215,8 @@ def test_fields_build_separately(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
 def test_concurrent_readers_all_see_the_same_right_data(
     llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chunks = [StreamChunk(text=f"{i} ") for i in range(200)] + [StreamChunk(finish_reason="stop")]
-    responses = stream(llm, monkeypatch, chunks)[:-1]
+    events = [fx.bare_event({"content": f"{i} "}) for i in range(200)]
+    responses = stream(llm, monkeypatch, [*events, fx.bare_event({}, finish="stop")])[:-1]
     readers = 8
     barrier = threading.Barrier(readers)
     seen: list[list[Any]] = [[] for _ in range(readers)]
@@ -263,7 +271,7 @@ def test_instrumentation_handlers_serialise_the_right_snapshot(
     root = get_dispatcher()
     root.add_event_handler(handler)
     try:
-        stream(llm, monkeypatch, text_chunks())
+        stream(llm, monkeypatch, text_events())
     finally:
         root.event_handlers.remove(handler)
     texts = [d["response"]["message"]["blocks"][0]["text"] for d in handler.dumps]
@@ -274,7 +282,7 @@ def test_instrumentation_handlers_serialise_the_right_snapshot(
 def test_tool_call_snapshots_show_only_what_had_arrived(
     llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    responses = stream(llm, monkeypatch, tool_chunks())
+    responses = stream(llm, monkeypatch, tool_events())
     calls = [
         [
             (b.tool_call_id, b.tool_name, b.tool_kwargs)
@@ -299,7 +307,7 @@ def test_tool_call_snapshots_show_only_what_had_arrived(
 
 
 def test_completion_snapshots(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SkillBoss, "_client", lambda self: FakeGateway(text_chunks()))
+    monkeypatch.setattr(SkillBoss, "_client", lambda self: FakeGateway(text_events()))
     *partials, final = llm.stream_complete("hello")
     prefixes = ["".join(WORDS[: n + 1]) for n in range(len(WORDS))]
     for response, want in zip(reversed(partials), reversed(prefixes), strict=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from llama_index.core.prompts import PromptTemplate
 
 from llama_index_skillboss import SkillBoss, streaming
 from llama_index_skillboss.lazy import PartialMessage
-from skillboss_core import StreamAccumulator, StreamChunk, Usage
+from skillboss_core import AsyncChatStream, ChatStream
 from skillboss_core.request import ChatRequest
 from tests.unit import sse_fixtures as fx
 
@@ -32,33 +32,29 @@ HELLO = [ChatMessage(role="user", content="hello")]
 
 
 class FakeGateway:
-    """Stands in for skillboss_core.Gateway: streams prepared chunks, records bodies."""
+    """Stands in for skillboss_core.Gateway: replays prepared SSE events through the core's
+    real accumulator one event per read (fx.replay), records bodies."""
 
-    def __init__(self, chunks: Sequence[StreamChunk] | Iterator[StreamChunk]) -> None:
-        self.chunks = chunks
+    def __init__(self, events: Sequence[bytes] | Iterator[bytes]) -> None:
+        self.events = events
         self.bodies: list[dict[str, Any]] = []
         self.closed = False
 
-    def stream(
-        self, call: ChatRequest, *, fallback_models: Sequence[str] = ()
-    ) -> Iterator[StreamChunk]:
+    def _closed(self) -> None:
+        self.closed = True
+
+    def stream(self, call: ChatRequest, *, fallback_models: Sequence[str] = ()) -> ChatStream:
         self.bodies.append(call.body(stream=True))
-        try:
-            yield from self.chunks
-        finally:
-            self.closed = True
+        return fx.replay(self.events, on_close=self._closed)
 
-    async def astream(
-        self, call: ChatRequest, *, fallback_models: Sequence[str] = ()
-    ) -> AsyncIterator[StreamChunk]:
+    def astream(self, call: ChatRequest, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
         self.bodies.append(call.body(stream=True))
-        for chunk in self.chunks:
-            yield chunk
+        return fx.areplay(self.events)
 
 
-def chunks_of(data: bytes) -> list[StreamChunk]:
-    accumulator = StreamAccumulator()
-    return [*accumulator.feed(data), *accumulator.close()]
+def chunks_of(data: bytes) -> list[bytes]:
+    """A recorded stream as the events a server flushes one by one."""
+    return [event + b"\n\n" for event in data.split(b"\n\n") if event.strip()]
 
 
 @pytest.fixture
@@ -270,11 +266,14 @@ def test_stream_complete_and_async_streams(llm: SkillBoss, monkeypatch: pytest.M
 # -- cost: linear time, bounded memory -----------------------------------------------------------
 
 
-def many_chunks(count: int) -> Iterator[StreamChunk]:
+def many_chunks(count: int) -> Iterator[bytes]:
+    piece = fx.event(fx.chunk({"content": "tok "}))
     for _ in range(count):
-        yield StreamChunk(text="tok ")
-    yield StreamChunk(finish_reason="stop")
-    yield StreamChunk(usage=Usage(prompt_tokens=1, completion_tokens=count, total_tokens=count + 1))
+        yield piece
+    yield fx.event(fx.chunk({}, finish="stop"))
+    usage = {"prompt_tokens": 1, "completion_tokens": count, "total_tokens": count + 1}
+    yield fx.event(fx.chunk(None, usage=usage, no_choices=True))
+    yield fx.event("[DONE]")
 
 
 class JoinCounter:
