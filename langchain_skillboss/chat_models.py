@@ -47,7 +47,7 @@ from langchain_skillboss.structured import (
 from langchain_skillboss.tokens import count_messages, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
-from skillboss_core.request import DEFAULT_MODEL, ChatRequest, without_idle_tool_fields
+from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
 from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 
 # Instance fields that are request parameters, in the gateway's names.
@@ -73,25 +73,6 @@ _CALL_OPTIONS = (
     "strict",
     "ls_structured_output_format",
     "structured_output_format",
-)
-# Chat Completions request fields the core does not model: like ChatOpenAI, a per-call
-# keyword argument with one of these names goes into the body (other unknown names are
-# errors, so a typo is caught before a request). Not `n`: only one choice is read back.
-_BODY_FIELDS = frozenset(
-    {
-        "audio",
-        "logit_bias",
-        "metadata",
-        "modalities",
-        "prediction",
-        "prompt_cache_key",
-        "reasoning",
-        "safety_identifier",
-        "service_tier",
-        "store",
-        "verbosity",
-        "web_search_options",
-    }
 )
 # Unknown constructor keywords that look like credentials are refused rather than moved to
 # model_kwargs, where they would be sent in the body and shown by repr.
@@ -344,10 +325,10 @@ class ChatSkillBoss(BaseChatModel):
         for name, value in overrides.items():
             if name == "extra_body":
                 extra.update(value or {})
-            elif name in _BODY_FIELDS and name not in _CHAT_PARAMS:
-                extra[name] = value
             else:
-                values[name] = value  # unknown names (typos) fail in ChatParams.parse
+                # The core sends known body fields it does not model (logit_bias, ...) as
+                # they are; other unknown names (typos) fail in ChatParams.parse.
+                values[name] = value
         if stop is not None:
             values["stop"] = stop
         if not values.get("stop"):
@@ -371,7 +352,7 @@ class ChatSkillBoss(BaseChatModel):
     ) -> ChatParams:
         """The validated parameters alone (construction-time checks, bind_tools)."""
         values = self._param_values(stop, overrides, strict=strict)
-        return ChatParams.parse(without_idle_tool_fields(values))
+        return ChatParams.parse(request_values(values))
 
     def _prepare(
         self,

@@ -59,7 +59,7 @@ from skillboss_core import (
     lookup,
 )
 from skillboss_core.answer import judge_end, output_name
-from skillboss_core.request import DEFAULT_MODEL, ChatRequest, without_idle_tool_fields
+from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
 from skillboss_core.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -137,7 +137,7 @@ class SkillBoss(FunctionCallingLLM):
         """Fail on bad values now, naming them, rather than at the first request."""
         super().__init__(**data)
         self._settings()
-        ChatParams.parse(without_idle_tool_fields(self._param_values({})))
+        ChatParams.parse(request_values(self._param_values({})))
         if not self.is_chat_model:
             logger.warning("SkillBoss always uses /chat/completions; is_chat_model is ignored")
 

@@ -13,6 +13,26 @@ from typing import Any
 from skillboss_core.params import ChatParams, InvalidParameterError
 
 DEFAULT_MODEL = "openai/gpt-5.4-mini"
+# Chat Completions request fields the core does not model: given by name (per call, or in an
+# adapter's extra parameters), they go into the body as they are, like ChatOpenAI sends them.
+# Other unknown names are errors, so a typo is caught before a request. Not `n`: only the
+# first choice is read back.
+PASSTHROUGH_FIELDS = frozenset(
+    {
+        "audio",
+        "logit_bias",
+        "metadata",
+        "modalities",
+        "prediction",
+        "prompt_cache_key",
+        "reasoning",
+        "safety_identifier",
+        "service_tier",
+        "store",
+        "verbosity",
+        "web_search_options",
+    }
+)
 # tool_choice values that only make sense next to tools; without tools they mean nothing.
 _IDLE_TOOL_CHOICES = ("auto", "none")
 
@@ -30,6 +50,18 @@ def without_idle_tool_fields(values: Mapping[str, Any]) -> dict[str, Any]:
         if clean.get("tool_choice") in _IDLE_TOOL_CHOICES:
             clean["tool_choice"] = None
     return clean
+
+
+def request_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An adapter's values in the core's shape, ready for ChatParams.parse: pass-through
+    fields moved into extra_body (given by name, they win over extra_body's), idle tool
+    fields dropped."""
+    clean = dict(values)
+    extra = dict(clean.pop("extra_body", None) or {})
+    for name in [name for name in clean if name in PASSTHROUGH_FIELDS]:
+        extra[name] = clean.pop(name)
+    clean["extra_body"] = extra or None
+    return without_idle_tool_fields(clean)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +83,7 @@ class ChatRequest:
         """Validate everything that can be wrong before a request is sent."""
         if not messages:
             raise InvalidParameterError("messages must hold at least one message")
-        params = ChatParams.parse(without_idle_tool_fields(values))
+        params = ChatParams.parse(request_values(values))
         return cls(params, tuple(messages), tuple(fallback_models))
 
     @property

@@ -379,18 +379,12 @@ class StreamSource:
         self.model: str | None = None
 
 
-class ChatStream:
-    """The chunks of one streamed answer as they arrive, and `answer`, the one accumulator
-    holding the answer so far (the final answer once the chunks are exhausted).
+class _StreamView:
+    """What both stream twins show besides their chunks: the answer so far and its model."""
 
-    `answer` changes only before the first chunk (when a fallback model takes over);
-    `requested_model` is the model the chunks come from. `close()` releases the response.
-    """
-
-    __slots__ = ("_chunks", "source")
+    __slots__ = ("source",)
 
     def __init__(self, source: StreamSource | None = None) -> None:
-        self._chunks: Iterator[StreamChunk] = iter(())
         self.source = source if source is not None else StreamSource()
 
     @property
@@ -400,6 +394,21 @@ class ChatStream:
     @property
     def requested_model(self) -> str | None:
         return self.source.model
+
+
+class ChatStream(_StreamView):
+    """The chunks of one streamed answer as they arrive, and `answer`, the one accumulator
+    holding the answer so far (the final answer once the chunks are exhausted).
+
+    `answer` changes only before the first chunk (when a fallback model takes over);
+    `requested_model` is the model the chunks come from. `close()` releases the response.
+    """
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, source: StreamSource | None = None) -> None:
+        super().__init__(source)
+        self._chunks: Iterator[StreamChunk] = iter(())
 
     def attach(self, chunks: Iterator[StreamChunk]) -> ChatStream:
         self._chunks = chunks
@@ -417,22 +426,14 @@ class ChatStream:
             close()
 
 
-class AsyncChatStream:
+class AsyncChatStream(_StreamView):
     """The async twin of ChatStream; `aclose()` releases the response."""
 
-    __slots__ = ("_chunks", "source")
+    __slots__ = ("_chunks",)
 
     def __init__(self, source: StreamSource | None = None) -> None:
+        super().__init__(source)
         self._chunks: AsyncIterator[StreamChunk] | None = None
-        self.source = source if source is not None else StreamSource()
-
-    @property
-    def answer(self) -> StreamAccumulator:
-        return self.source.answer
-
-    @property
-    def requested_model(self) -> str | None:
-        return self.source.model
 
     def attach(self, chunks: AsyncIterator[StreamChunk]) -> AsyncChatStream:
         self._chunks = chunks

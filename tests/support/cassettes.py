@@ -62,8 +62,25 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+def _prose_normalised(value: Any) -> Any:
+    """Tool and schema descriptions with their whitespace collapsed: they come from
+    docstrings, whose indentation differs between Python versions (3.13 changed how
+    docstrings are stored, and LangChain's tool descriptions show it)."""
+    if isinstance(value, dict):
+        return {
+            key: " ".join(item.split())
+            if key == "description" and isinstance(item, str)
+            else _prose_normalised(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_prose_normalised(item) for item in value]
+    return value
+
+
 def json_body_matcher(recorded: Any, live: Any) -> None:
-    """Match request bodies as JSON (key order and spacing do not matter)."""
+    """Match request bodies as JSON (key order, spacing and description whitespace do not
+    matter)."""
 
     def load(request: Any) -> Any:
         body = request.body
@@ -72,7 +89,7 @@ def json_body_matcher(recorded: Any, live: Any) -> None:
         if isinstance(body, bytes):
             body = body.decode("utf-8")
         try:
-            return json.loads(body)
+            return _prose_normalised(json.loads(body))
         except ValueError:
             return body
 

@@ -426,3 +426,14 @@ def test_every_request_parameter_reaches_the_body(monkeypatch: pytest.MonkeyPatc
         "provider": {"sort": "x"},
         "stream": True,
     }
+
+
+def test_known_body_fields_pass_through_as_in_langchain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fields the core does not model (PASSTHROUGH_FIELDS) reach the body from either adapter."""
+    llm = SkillBoss(api_key="sk-unit-0123456789abcdef", additional_kwargs={"logit_bias": {"1": 5}})
+    gateway = use(monkeypatch, FakeGateway(chunks_of(fx.openai_text_stream())))
+    list(llm.stream_chat(HELLO, service_tier="flex"))
+    body = gateway.bodies[0]
+    assert body["logit_bias"] == {"1": 5} and body["service_tier"] == "flex"
+    with pytest.raises(ValueError, match="servce_tier"):
+        list(llm.stream_chat(HELLO, servce_tier="flex"))
