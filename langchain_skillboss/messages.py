@@ -75,7 +75,12 @@ def to_wire(message: BaseMessage) -> dict[str, Any]:
             )
         return _with_name({"role": role, "content": to_parts(message.content)}, message)
     if isinstance(message, FunctionMessage):
-        return {"role": "function", "name": message.name, "content": message.text}
+        # The gateway documents user, assistant, system and tool; a legacy function result
+        # has no tool_call_id, so it cannot be sent as a tool result either.
+        raise InvalidParameterError(
+            f"FunctionMessage ({message.name}) is the legacy function-calling format the "
+            "gateway does not take: send tool results as ToolMessage(content, tool_call_id=...)"
+        )
     raise InvalidParameterError(
         f"Cannot send a {type(message).__name__}: use SystemMessage, HumanMessage, AIMessage, "
         "ToolMessage or ChatMessage."

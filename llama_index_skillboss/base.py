@@ -36,7 +36,7 @@ from llama_index_instrumentation import get_dispatcher
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from llama_index_skillboss.messages import to_wire_messages
-from llama_index_skillboss.responses import chat_response, completion_response, finish_reason_of
+from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
 from llama_index_skillboss.streaming import (
     achat_stream,
     acompletion_stream,

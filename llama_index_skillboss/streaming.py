@@ -22,7 +22,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from llama_index_skillboss.lazy import PartialCompletion, PartialMessage
-from llama_index_skillboss.responses import (
+from llama_index_skillboss.outputs import (
     assistant_message,
     message_blocks,
     message_fields,

@@ -18,7 +18,7 @@ from llama_index.core.prompts import BasePromptTemplate
 from llama_index.core.types import BasePydanticProgram
 from pydantic import BaseModel, ValidationError
 
-from llama_index_skillboss.responses import finish_reason_of
+from llama_index_skillboss.outputs import finish_reason_of
 from skillboss_core import wire
 from skillboss_core.answer import output_name, parse_json_answer, partial_json
 from skillboss_core.errors import StructuredOutputError

@@ -9,6 +9,7 @@ import pytest
 from langchain_core.messages import (
     AIMessage,
     ChatMessage,
+    FunctionMessage,
     HumanMessage,
     RemoveMessage,
     SystemMessage,
@@ -231,3 +232,11 @@ def test_blocks_that_cannot_be_sent_fail_clearly(block: dict[str, Any], message:
 def test_unsupported_message_types_fail_clearly() -> None:
     with pytest.raises(InvalidParameterError, match="RemoveMessage"):
         to_wire(RemoveMessage(id="m1"))
+
+
+def test_legacy_function_messages_are_refused_before_sending() -> None:
+    """The gateway documents user / assistant / system / tool roles only (skillboss_core.wire)."""
+    with pytest.raises(InvalidParameterError, match="ToolMessage"):
+        to_wire_messages([HumanMessage("hi"), FunctionMessage(name="add", content="3")])
+    with pytest.raises(InvalidParameterError, match="tool_call_id"):
+        to_wire_messages([ChatMessage(role="tool", content="3")])
