@@ -6,7 +6,8 @@
 from skillboss_core import __version__  # isort: skip
 
 from langchain_skillboss.chat_models import ChatSkillBoss
-from langchain_skillboss.parsers import StructuredOutputParseError, StructuredOutputRefusalError
+from langchain_skillboss.errors import StructuredOutputRefusalError
+from langchain_skillboss.parsers import StructuredOutputParseError
 
 __all__ = [
     "ChatSkillBoss",

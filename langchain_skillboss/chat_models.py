@@ -29,13 +29,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     SecretStr,
     model_validator,
 )
 from pydantic.fields import FieldInfo
 from typing_extensions import Self
 
+from langchain_skillboss.errors import model_errors
 from langchain_skillboss.messages import to_wire_messages
 from langchain_skillboss.outputs import ChunkTranslator, to_chat_result
 from langchain_skillboss.profile import model_profile
@@ -47,7 +47,9 @@ from langchain_skillboss.structured import (
 from langchain_skillboss.tokens import count_messages, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
+from skillboss_core.options import OPTION_NAMES, RequestOptions
 from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
+from skillboss_core.reuse import shared_gateway
 from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 
 # Instance fields that are request parameters, in the gateway's names.
@@ -180,8 +182,6 @@ class ChatSkillBoss(BaseChatModel):
     fallback_models: list[str] = Field(default_factory=list)
     """Models to try in order when the model is over capacity, rate limited or failing."""
 
-    _gateway: Gateway = PrivateAttr()
-
     # -- construction ----------------------------------------------------------------------
 
     @model_validator(mode="before")
@@ -219,18 +219,34 @@ class ChatSkillBoss(BaseChatModel):
         return values
 
     @model_validator(mode="after")
-    def _validate_and_connect(self) -> Self:
-        """Fail on bad parameters now, not at the first call; set up the (lazy) gateway."""
+    def _validate_now(self) -> Self:
+        """Fail on bad parameters and settings now, not at the first call."""
         self._params(None, {})
-        settings = GatewaySettings(
+        GatewaySettings(
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=self.timeout,
-            max_retries=DEFAULT_MAX_RETRIES if self.max_retries is None else self.max_retries,
+            max_retries=self._max_retries,
             default_headers=self.default_headers,
         )
-        self._gateway = Gateway(settings)
         return self
+
+    @property
+    def _max_retries(self) -> int:
+        return DEFAULT_MAX_RETRIES if self.max_retries is None else self.max_retries
+
+    @property
+    def gateway(self) -> Gateway:
+        """The core gateway for the current settings: a changed URL, key, timeout, header or
+        retry count (assigned, or via `model_copy(update=...)`) is used by the next call;
+        instances with equal settings share one connection pool."""
+        return shared_gateway(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self._max_retries,
+            default_headers=self.default_headers,
+        )
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return model_profile(self.model)
@@ -319,7 +335,7 @@ class ChatSkillBoss(BaseChatModel):
             values[name] = getattr(self, name)
         extra: dict[str, Any] = {}
         for name, value in self.model_kwargs.items():
-            (values if name in _CHAT_PARAMS else extra)[name] = value
+            (values if name in _CHAT_PARAMS or name in OPTION_NAMES else extra)[name] = value
         if self.extra_body:
             extra.update(self.extra_body)
         for name, value in overrides.items():
@@ -352,6 +368,7 @@ class ChatSkillBoss(BaseChatModel):
     ) -> ChatParams:
         """The validated parameters alone (construction-time checks, bind_tools)."""
         values = self._param_values(stop, overrides, strict=strict)
+        RequestOptions.take(values)  # validated here, sent per request (see ChatRequest)
         return ChatParams.parse(request_values(values))
 
     def _prepare(
@@ -382,9 +399,10 @@ class ChatSkillBoss(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        call = self._prepare(messages, stop, kwargs)
-        result = self._gateway.complete(call.request)
-        return to_chat_result(result, parse_into=call.parse_into)
+        with model_errors():
+            call = self._prepare(messages, stop, kwargs)
+            result = self.gateway.complete(call.request)
+            return to_chat_result(result, parse_into=call.parse_into)
 
     async def _agenerate(
         self,
@@ -393,9 +411,10 @@ class ChatSkillBoss(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        call = self._prepare(messages, stop, kwargs)
-        result = await self._gateway.acomplete(call.request)
-        return to_chat_result(result, parse_into=call.parse_into)
+        with model_errors():
+            call = self._prepare(messages, stop, kwargs)
+            result = await self.gateway.acomplete(call.request)
+            return to_chat_result(result, parse_into=call.parse_into)
 
     def _stream(
         self,
@@ -405,19 +424,18 @@ class ChatSkillBoss(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain reports each chunk to the callbacks itself: no on_llm_new_token here.
-        call = self._prepare(messages, stop, kwargs)
-        translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
-        stream = self._gateway.stream(call.request)
-        try:
-            for chunk in stream:
-                generation = translate(chunk)
-                if generation is not None:
-                    yield generation
-        finally:
-            stream.close()  # at once when the caller stops early, not at garbage collection
-        parsed = translate.parsed_chunk(stream.answer)
-        if parsed is not None:
-            yield parsed
+        with model_errors():
+            call = self._prepare(messages, stop, kwargs)
+            translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
+            stream = self.gateway.stream(call.request)
+            try:
+                for chunk in stream:
+                    generation = translate(chunk)
+                    if generation is not None:
+                        yield generation
+            finally:
+                stream.close()  # at once when the caller stops early, not at garbage collection
+            yield translate.last_chunk(stream.answer)
 
     async def _astream(
         self,
@@ -426,19 +444,18 @@ class ChatSkillBoss(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        call = self._prepare(messages, stop, kwargs)
-        translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
-        stream = self._gateway.astream(call.request)
-        try:
-            async for chunk in stream:
-                generation = translate(chunk)
-                if generation is not None:
-                    yield generation
-        finally:
-            await stream.aclose()
-        parsed = translate.parsed_chunk(stream.answer)
-        if parsed is not None:
-            yield parsed
+        with model_errors():
+            call = self._prepare(messages, stop, kwargs)
+            translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
+            stream = self.gateway.astream(call.request)
+            try:
+                async for chunk in stream:
+                    generation = translate(chunk)
+                    if generation is not None:
+                        yield generation
+            finally:
+                await stream.aclose()
+            yield translate.last_chunk(stream.answer)
 
     # -- tools and structured output ---------------------------------------------------------
 

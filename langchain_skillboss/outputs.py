@@ -25,13 +25,12 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 from langchain_core.outputs import ChatResult as LCChatResult
 from pydantic import BaseModel
 
+from langchain_skillboss.blocks import PROVIDER
 from langchain_skillboss.parsers import langchain_errors
 from skillboss_core import ChatResult, StreamAccumulator, StreamChunk, Usage
 from skillboss_core import ToolCall as CoreToolCall
 from skillboss_core.answer import output_name, parse_json_answer
 from skillboss_core.errors import ToolArgumentsError
-
-PROVIDER = "skillboss"
 
 
 def usage_metadata(usage: Usage) -> UsageMetadata:
@@ -142,6 +141,7 @@ class ChunkTranslator:
     """Turns one stream's StreamChunks into ChatGenerationChunks, tracking once-only keys."""
 
     __slots__ = (
+        "_id",
         "_model_sent",
         "_parse_into",
         "_requested_model",
@@ -152,6 +152,7 @@ class ChunkTranslator:
     def __init__(self, *, stream_usage: bool, parse_into: type[BaseModel] | None = None) -> None:
         self.stream_usage = stream_usage
         self._started = False
+        self._id: str | None = None
         self._model_sent = False
         self._requested_model: str | None = None
         self._parse_into = parse_into
@@ -169,7 +170,7 @@ class ChunkTranslator:
             if not chunk.text:
                 return None
             # The common case: a piece of text and nothing else.
-            return ChatGenerationChunk(message=AIMessageChunk(content=chunk.text))
+            return ChatGenerationChunk(message=AIMessageChunk(content=chunk.text, id=self._id))
         usage = chunk.usage if self.stream_usage else None
         if (
             usage is None
@@ -184,28 +185,30 @@ class ChunkTranslator:
             tool_call_chunks=_call_chunks(chunk),
             usage_metadata=usage_metadata(usage) if usage is not None else None,
             response_metadata=metadata or {},
-            id=chunk.id,
+            id=self._id,
         )
         if chunk.finish_reason is None:
             return ChatGenerationChunk(message=message)
         info = {"finish_reason": chunk.finish_reason}
         return ChatGenerationChunk(message=message, generation_info=info)
 
-    def parsed_chunk(self, answer: StreamAccumulator) -> ChatGenerationChunk | None:
-        """After the stream: a last chunk holding additional_kwargs["parsed"], when a
-        pydantic `response_format` was given (ChatOpenAI's streamed `parsed`), read from
-        the core's accumulator of the whole answer."""
-        if self._parse_into is None:
-            return None
-        parsed = parsed_answer(
-            self._parse_into,
-            answer.text,
-            refusal=answer.refusal,
-            finish_reason=answer.finish_reason,
+    def last_chunk(self, answer: StreamAccumulator) -> ChatGenerationChunk:
+        """After the stream: the chunk that closes the message (`chunk_position="last"`),
+        with the stream's id, so LangChain adds no closing chunk under an id of its own.
+        With a pydantic `response_format` it holds additional_kwargs["parsed"]
+        (ChatOpenAI's streamed `parsed`), read from the core's accumulator."""
+        extra: dict[str, Any] = {}
+        if self._parse_into is not None:
+            extra["parsed"] = parsed_answer(
+                self._parse_into,
+                answer.text,
+                refusal=answer.refusal,
+                finish_reason=answer.finish_reason,
+            )
+        message = AIMessageChunk(
+            content="", additional_kwargs=extra, id=self._id, chunk_position="last"
         )
-        return ChatGenerationChunk(
-            message=AIMessageChunk(content="", additional_kwargs={"parsed": parsed})
-        )
+        return ChatGenerationChunk(message=message)
 
     def _metadata(self, chunk: StreamChunk) -> dict[str, Any] | None:
         """Metadata this chunk introduces; None (no dict built) for plain content chunks."""
@@ -226,6 +229,8 @@ class ChunkTranslator:
             metadata["model_provider"] = PROVIDER
         if chunk.id is not None:
             metadata["id"] = chunk.id
+            # One message, one id: the first the gateway names is kept for every chunk.
+            self._id = self._id or chunk.id
         if chunk.model is not None and not self._model_sent:
             self._model_sent = True
             metadata["model_name"] = chunk.model

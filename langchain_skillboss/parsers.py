@@ -18,12 +18,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.output_parsers.transform import BaseCumulativeTransformOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
 
+from langchain_skillboss.errors import StructuredOutputRefusalError
 from skillboss_core.answer import judge_end, output_name, parse_json_answer, partial_json
 from skillboss_core.errors import RefusalError, StructuredOutputError
-
-
-class StructuredOutputRefusalError(RefusalError):
-    """The model refused to answer in the requested structure; `refusal` holds its words."""
 
 
 class StructuredOutputParseError(StructuredOutputError, OutputParserException):

@@ -33,7 +33,7 @@ from llama_index.core.prompts import BasePromptTemplate
 from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
@@ -59,7 +59,9 @@ from skillboss_core import (
     lookup,
 )
 from skillboss_core.answer import judge_end, output_name
+from skillboss_core.options import RequestOptions
 from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
+from skillboss_core.reuse import shared_gateway
 from skillboss_core.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -120,8 +122,6 @@ class SkillBoss(FunctionCallingLLM):
         default_factory=list, description="Models to try, in order, when the model fails."
     )
 
-    _gateway: Gateway | None = PrivateAttr(default=None)
-
     @field_validator("api_key", mode="before")
     @classmethod
     def _key_from_env_when_none(cls, value: Any) -> Any:
@@ -137,7 +137,9 @@ class SkillBoss(FunctionCallingLLM):
         """Fail on bad values now, naming them, rather than at the first request."""
         super().__init__(**data)
         self._settings()
-        ChatParams.parse(request_values(self._param_values({})))
+        values = self._param_values({})
+        RequestOptions.take(values)  # validated now, sent per request (see ChatRequest)
+        ChatParams.parse(request_values(values))
         if not self.is_chat_model:
             logger.warning("SkillBoss always uses /chat/completions; is_chat_model is ignored")
 
@@ -181,12 +183,20 @@ class SkillBoss(FunctionCallingLLM):
             raise InvalidParameterError(_first_error(exc)) from None
 
     def _client(self) -> Gateway:
-        """The gateway for the current settings, reused across calls (pooled connections)."""
-        settings = self._settings()
-        settings.require_api_key()
-        if self._gateway is None or self._gateway.settings != settings:
-            self._gateway = Gateway(settings)
-        return self._gateway
+        """The core gateway for the current settings (shared by instances with equal ones):
+        a changed api_base, key, timeout, header or retry count is used by the next call."""
+        try:
+            gateway = shared_gateway(
+                api_key=self.api_key,
+                base_url=self.api_base,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                default_headers=self.default_headers,
+            )
+        except ValueError as exc:
+            raise InvalidParameterError(_first_error(exc)) from None
+        gateway.settings.require_api_key()
+        return gateway
 
     def _param_values(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {

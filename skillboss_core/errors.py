@@ -6,6 +6,7 @@ Every HTTP error subclasses the openai SDK's own class for its status, so existi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import openai
@@ -16,7 +17,13 @@ DASHBOARD_HINT = "the SkillBoss wholesale dashboard"
 
 
 class SkillBossError(Exception):
-    """Marker base for every error this package raises itself."""
+    """Marker base for every error this package raises itself.
+
+    `is_retryable` says whether sending the same request again may succeed; retry layers
+    (the SDK's, and frameworks' that read the attribute) must not retry when it is False.
+    """
+
+    is_retryable: bool = False
 
 
 class MissingAPIKeyError(SkillBossError, ValueError):
@@ -34,19 +41,37 @@ class InsufficientCreditsError(SkillBossError, openai.APIStatusError):
 class GatewayRateLimitError(SkillBossError, openai.RateLimitError):
     """429: too many requests; `retry_after` holds the server's hint in seconds, if any."""
 
+    is_retryable = True
     retry_after: float | None = None
 
 
 class GatewayCapacityError(SkillBossError, openai.InternalServerError):
     """503: the lite-tier discount pool is out of capacity; retry or fall back to another model."""
 
+    is_retryable = True
+
 
 class GatewayServerError(SkillBossError, openai.InternalServerError):
     """Another 5xx: a transient upstream issue, safe to retry."""
 
+    is_retryable = True
+
 
 class GatewayBadRequestError(SkillBossError, openai.BadRequestError):
-    """400: the gateway rejected the request (unknown model, bad field, malformed JSON)."""
+    """400 (or 422): the gateway rejected the request (bad field, malformed JSON)."""
+
+
+class GatewayContextOverflowError(GatewayBadRequestError):
+    """The prompt does not fit the model's context window (400, 413 or 422, in any of the
+    wordings providers use): shorten or summarise the conversation, then send it again."""
+
+
+class GatewayUnprocessableEntityError(SkillBossError, openai.UnprocessableEntityError):
+    """422: the request is well-formed JSON but its values are not acceptable."""
+
+
+class GatewayPermissionDeniedError(SkillBossError, openai.PermissionDeniedError):
+    """403: the key is valid but may not use this model or feature."""
 
 
 class GatewayNotFoundError(SkillBossError, openai.NotFoundError):
@@ -69,9 +94,13 @@ class _ResponseContentError(SkillBossError, openai.APIError):
 class StreamError(_ResponseContentError):
     """The gateway (or the provider behind it) sent an `event: error` inside a 200 stream."""
 
+    is_retryable = True
+
 
 class IncompleteStreamError(_ResponseContentError):
     """The stream ended without a finish_reason: the answer would be silently truncated."""
+
+    is_retryable = True
 
     def __init__(self, message: str, *, partial_text: str = "") -> None:
         super().__init__(message)
@@ -80,6 +109,8 @@ class IncompleteStreamError(_ResponseContentError):
 
 class InvalidResponseError(_ResponseContentError):
     """A 2xx answer that is not a chat completion (not JSON, or missing `choices`)."""
+
+    is_retryable = True
 
 
 class AnswerError(SkillBossError, ValueError):
@@ -155,11 +186,45 @@ def parse_retry_after(headers: Any) -> float | None:
     return None
 
 
+# How providers say "the prompt is longer than the context window": error codes, and
+# wordings (OpenAI, DeepSeek, Anthropic, Gemini, Bedrock, Mistral, vLLM, proxies).
+_OVERFLOW_CODES = frozenset(
+    {"context_length_exceeded", "context_window_exceeded", "model_max_prompt_tokens_exceeded"}
+)
+_OVERFLOW_WORDS = re.compile(
+    r"context[ _]length[ _]exceeded|maximum context length|context window|"
+    r"prompt is too long|input is too long|prompt too long|maximum prompt length|"
+    r"exceeds the maximum number of tokens|too many tokens in (?:the )?(?:prompt|input)|"
+    r"reduce the length of the messages",
+    re.IGNORECASE,
+)
+_OVERFLOW_STATUSES = frozenset({400, 413, 422})
+
+
+def is_context_overflow(status: int, body: object, detail: str) -> bool:
+    """Whether an error answer says the prompt does not fit the model's context window."""
+    if status not in _OVERFLOW_STATUSES:
+        return False
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(inner, dict) and inner.get("code") in _OVERFLOW_CODES:
+        return True
+    text = body if isinstance(body, str) else detail
+    return bool(_OVERFLOW_WORDS.search(text))
+
+
 def map_status_error(err_msg: str, *, body: object, response: Any) -> openai.APIStatusError:
     """Turn a non-2xx gateway answer into the typed error for its status."""
     status = response.status_code
     data = body.get("error", body) if isinstance(body, dict) else body
-    detail = _provider_message(body, err_msg)
+    detail = _provider_message(body, err_msg).rstrip(".")
+    if is_context_overflow(status, body, detail):
+        return GatewayContextOverflowError(
+            f"The prompt does not fit the model's context window ({status}): {detail}. "
+            "Shorten or summarise the conversation (or trim it with a token budget), "
+            "or choose a model with a larger window.",
+            response=response,
+            body=data,
+        )
     if status == 401:
         return GatewayAuthenticationError(
             f"SkillBoss rejected the key (401): {detail}. A SkillBoss wholesale key is needed; "
@@ -204,6 +269,19 @@ def map_status_error(err_msg: str, *, body: object, response: Any) -> openai.API
             response=response,
             body=data,
         )
+    if status == 422:
+        return GatewayUnprocessableEntityError(
+            f"SkillBoss rejected the request (422): {detail}",
+            response=response,
+            body=data,
+        )
+    if status == 403:
+        return GatewayPermissionDeniedError(
+            f"SkillBoss: this key is not allowed to do that (403): {detail}. Check the "
+            f"model's availability for your key on {DASHBOARD_HINT}.",
+            response=response,
+            body=data,
+        )
     if status == 404:
         return GatewayNotFoundError(
             f"SkillBoss: not found (404): {detail}. Check the model id (list_models()) "
@@ -218,3 +296,5 @@ def map_status_error(err_msg: str, *, body: object, response: Any) -> openai.API
 
 class StreamInterruptedError(SkillBossError, openai.APIConnectionError):
     """The connection broke in the middle of a stream; what arrived is incomplete."""
+
+    is_retryable = True

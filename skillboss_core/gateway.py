@@ -22,6 +22,7 @@ from skillboss_core.errors import (
     InvalidResponseError,
     StreamInterruptedError,
 )
+from skillboss_core.options import NO_OPTIONS, RequestOptions
 from skillboss_core.params import InvalidParameterError
 from skillboss_core.request import ChatRequest
 from skillboss_core.response import parse_completion_bytes
@@ -71,6 +72,10 @@ def _attempts(call: Call, fallback_models: Sequence[str], *, stream: bool) -> li
     return [body] + [{**body, "model": model} for model in fallback_models]
 
 
+def _options(call: Call) -> RequestOptions:
+    return call.options if isinstance(call, ChatRequest) else NO_OPTIONS
+
+
 def _log_fallback(body: dict[str, Any], error: Exception) -> None:
     logger.warning(
         "model %s failed (%s); falling back to the next model", body["model"], type(error).__name__
@@ -116,9 +121,10 @@ class Gateway:
     def complete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
         """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools)."""
         attempts = _attempts(call, fallback_models, stream=False)
+        send = _options(call).sdk_options(_RAW_READ)
         for position, attempt in enumerate(attempts):
             try:
-                return self._complete_once(attempt)
+                return self._complete_once(attempt, send)
             except FALLBACK_ERRORS as error:
                 if position == len(attempts) - 1:
                     raise
@@ -127,29 +133,26 @@ class Gateway:
 
     async def acomplete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
         attempts = _attempts(call, fallback_models, stream=False)
+        send = _options(call).sdk_options(_RAW_READ)
         for position, attempt in enumerate(attempts):
             try:
-                return await self._acomplete_once(attempt)
+                return await self._acomplete_once(attempt, send)
             except FALLBACK_ERRORS as error:
                 if position == len(attempts) - 1:
                     raise
                 _log_fallback(attempt, error)
         raise AssertionError("unreachable")
 
-    def _complete_once(self, body: dict[str, Any]) -> ChatResult:
+    def _complete_once(self, body: dict[str, Any], send: Any) -> ChatResult:
         content = encode_body(body)
         client = self.clients.sync_client()
-        response = client.post(
-            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_READ}
-        )
+        response = client.post(_PATH, cast_to=http.Response, content=content, options=send)
         return _stamp(parse_completion_bytes(response.content), body)
 
-    async def _acomplete_once(self, body: dict[str, Any]) -> ChatResult:
+    async def _acomplete_once(self, body: dict[str, Any], send: Any) -> ChatResult:
         content = encode_body(body)
         client = self.clients.async_client()
-        response = await client.post(
-            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_READ}
-        )
+        response = await client.post(_PATH, cast_to=http.Response, content=content, options=send)
         return _stamp(parse_completion_bytes(response.content), body)
 
     # -- streaming ----------------------------------------------------------------------
@@ -159,14 +162,15 @@ class Gateway:
         falls back to the next model only before the first chunk."""
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
-        return ChatStream(source).attach(self._stream_attempts(source, attempts))
+        send = _options(call).sdk_options(_RAW_STREAM)
+        return ChatStream(source).attach(self._stream_attempts(source, attempts, send))
 
     def _stream_attempts(
-        self, source: StreamSource, attempts: list[dict[str, Any]]
+        self, source: StreamSource, attempts: list[dict[str, Any]], send: Any
     ) -> Iterator[StreamChunk]:
         for position, attempt in enumerate(attempts):
             answer = StreamAccumulator()
-            chunks = self._stream_once(attempt, answer)
+            chunks = self._stream_once(attempt, answer, send)
             try:
                 first = next(chunks)
             except StopIteration:
@@ -185,14 +189,15 @@ class Gateway:
     def astream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
-        return AsyncChatStream(source).attach(self._astream_attempts(source, attempts))
+        send = _options(call).sdk_options(_RAW_STREAM)
+        return AsyncChatStream(source).attach(self._astream_attempts(source, attempts, send))
 
     async def _astream_attempts(
-        self, source: StreamSource, attempts: list[dict[str, Any]]
+        self, source: StreamSource, attempts: list[dict[str, Any]], send: Any
     ) -> AsyncIterator[StreamChunk]:
         for position, attempt in enumerate(attempts):
             answer = StreamAccumulator()
-            chunks = self._astream_once(attempt, answer)
+            chunks = self._astream_once(attempt, answer, send)
             try:
                 first = await chunks.__anext__()
             except StopAsyncIteration:
@@ -213,13 +218,11 @@ class Gateway:
             return
 
     def _stream_once(
-        self, body: dict[str, Any], accumulator: StreamAccumulator
+        self, body: dict[str, Any], accumulator: StreamAccumulator, send: Any
     ) -> Iterator[StreamChunk]:
         content = encode_body(body)
         client = self.clients.sync_client()
-        response = client.post(
-            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_STREAM}
-        )
+        response = client.post(_PATH, cast_to=http.Response, content=content, options=send)
         try:
             if not _is_event_stream(response):
                 yield from accumulator.take_result(parse_completion_bytes(response.read()))
@@ -236,13 +239,11 @@ class Gateway:
             response.close()
 
     async def _astream_once(
-        self, body: dict[str, Any], accumulator: StreamAccumulator
+        self, body: dict[str, Any], accumulator: StreamAccumulator, send: Any
     ) -> AsyncGenerator[StreamChunk, None]:
         content = encode_body(body)
         client = self.clients.async_client()
-        response = await client.post(
-            _PATH, cast_to=http.Response, content=content, options={"headers": _RAW_STREAM}
-        )
+        response = await client.post(_PATH, cast_to=http.Response, content=content, options=send)
         try:
             if not _is_event_stream(response):
                 for chunk in accumulator.take_result(

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from skillboss_core.options import NO_OPTIONS, RequestOptions
 from skillboss_core.params import ChatParams, InvalidParameterError
 
 DEFAULT_MODEL = "openai/gpt-5.4-mini"
@@ -66,11 +67,13 @@ def request_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
-    """Validated parameters, wire messages and the models to fall back to, in order."""
+    """Validated parameters, wire messages, the models to fall back to (in order) and how
+    to send it (per-request timeout, retries, headers, query)."""
 
     params: ChatParams
     messages: tuple[Mapping[str, Any], ...]
     fallback_models: tuple[str, ...] = ()
+    options: RequestOptions = NO_OPTIONS
 
     @classmethod
     def build(
@@ -80,11 +83,14 @@ class ChatRequest:
         *,
         fallback_models: Sequence[str] = (),
     ) -> ChatRequest:
-        """Validate everything that can be wrong before a request is sent."""
+        """Validate everything that can be wrong before a request is sent; transport options
+        (timeout, max_retries, extra_headers, extra_query) among `values` go to `options`."""
         if not messages:
             raise InvalidParameterError("messages must hold at least one message")
+        values = dict(values)
+        options = RequestOptions.take(values)
         params = ChatParams.parse(request_values(values))
-        return cls(params, tuple(messages), tuple(fallback_models))
+        return cls(params, tuple(messages), tuple(fallback_models), options)
 
     @property
     def single_tool_call(self) -> bool:

@@ -43,7 +43,7 @@ def gw() -> Iterator[ScriptedGateway]:
     with ScriptedGateway() as server:
         yield server
     while _MODELS:  # close the connection pools the test's models opened
-        _MODELS.pop()._gateway.clients.close()
+        _MODELS.pop().gateway.clients.close()
 
 
 def llm(gw: ScriptedGateway, **kwargs: Any) -> ChatSkillBoss:

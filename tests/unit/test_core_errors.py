@@ -32,6 +32,8 @@ def response(status: int, headers: dict[str, str] | None = None) -> httpx.Respon
         (502, errors.GatewayServerError, openai.InternalServerError, "safe to retry"),
         (400, errors.GatewayBadRequestError, openai.BadRequestError, "rejected the request"),
         (404, errors.GatewayNotFoundError, openai.NotFoundError, "model id"),
+        (403, errors.GatewayPermissionDeniedError, openai.PermissionDeniedError, "not allowed"),
+        (422, errors.GatewayUnprocessableEntityError, openai.UnprocessableEntityError, "rejected"),
     ],
 )
 def test_each_status_maps_to_a_typed_actionable_error(
@@ -69,3 +71,134 @@ def test_rate_limit_carries_retry_after(headers: dict[str, str], expected: float
 def test_unknown_status_keeps_the_sdk_base_class() -> None:
     error = map_status_error("raw", body="teapot", response=response(418))
     assert type(error) is openai.APIStatusError and "418" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (400, False),
+        (401, False),
+        (402, False),
+        (403, False),
+        (404, False),
+        (422, False),
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+    ],
+)
+def test_is_retryable_only_where_a_retry_can_help(status: int, retryable: bool) -> None:
+    error = map_status_error("raw", body={}, response=response(status))
+    assert isinstance(error, errors.SkillBossError)
+    assert error.is_retryable is retryable
+
+
+# Context-length errors as real providers word them (status, body). Reproduces, among
+# others, the DeepSeek recording in ../shared/wire-samples/23_deepseek_error_400_context_length.yml.
+OVERFLOWS = {
+    "openai code": (
+        400,
+        {
+            "error": {
+                "message": "This model's maximum context length is 128000 tokens. However, "
+                "your messages resulted in 130512 tokens. Please reduce the length of the "
+                "messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+    ),
+    "deepseek wording, generic code": (
+        400,
+        {
+            "error": {
+                "message": "This model's maximum context length is 1048565 tokens. However, "
+                "you requested 1250025 tokens (1250025 in the messages, 0 in the "
+                "completion). Please reduce the length of the messages or completion.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_request_error",
+            }
+        },
+    ),
+    "anthropic wording": (
+        400,
+        {
+            "type": "error",
+            "error": {
+                "type": "invalid_request_error",
+                "message": "prompt is too long: 210344 tokens > 200000 maximum",
+            },
+        },
+    ),
+    "gemini wording": (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "status": "INVALID_ARGUMENT",
+                "message": "The input token count "
+                "(1210000) exceeds the maximum number of tokens allowed (1048576).",
+            }
+        },
+    ),
+    "bedrock wording": (
+        400,
+        {"message": "Input is too long for requested model."},
+    ),
+    "mistral wording, 422": (
+        422,
+        {
+            "object": "error",
+            "message": "Prompt contains 40000 tokens and 0 draft tokens, too large "
+            "for model with 32768 maximum context length",
+            "type": "invalid_request_error",
+        },
+    ),
+    "proxy 413": (413, {"error": {"message": "Request too large: context window exceeded"}}),
+    "plain text body": (400, "context_length_exceeded"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVERFLOWS))
+def test_context_overflow_is_recognised_in_every_provider_wording(case: str) -> None:
+    status, body = OVERFLOWS[case]
+    error = map_status_error("raw", body=body, response=response(status))
+    assert isinstance(error, errors.GatewayContextOverflowError), type(error)
+    assert isinstance(error, openai.BadRequestError if status == 400 else openai.APIStatusError)
+    assert error.is_retryable is False
+    assert "shorten" in str(error) or "trim" in str(error)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Unsupported parameter: 'max_tokens' is not supported with this model.",
+        "Invalid value for 'temperature': must be at most 2.",
+        "max_tokens is too large: 999999. This model supports at most 16384 completion tokens.",
+        "Invalid 'messages[0].content': string too long.",
+    ],
+)
+def test_an_ordinary_400_is_not_a_context_overflow(message: str) -> None:
+    body = {"error": {"message": message, "type": "invalid_request_error"}}
+    error = map_status_error("raw", body=body, response=response(400))
+    assert type(error) is errors.GatewayBadRequestError
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (errors.StreamInterruptedError(message="broke", request=httpx.Request("POST", "/x")), True),
+        (errors.IncompleteStreamError("no finish"), True),
+        (errors.InvalidResponseError("not json"), True),
+        (errors.MissingAPIKeyError("no key"), False),
+        (errors.AnswerTruncatedError("cut"), False),
+        (errors.RefusalError("no"), False),
+    ],
+)
+def test_errors_raised_outside_the_status_mapping_say_whether_to_retry(
+    error: errors.SkillBossError, retryable: bool
+) -> None:
+    assert error.is_retryable is retryable

@@ -150,7 +150,7 @@ def test_dump_load_round_trip_without_a_key(monkeypatch: pytest.MonkeyPatch) -> 
 def test_pickles_without_losing_settings() -> None:
     llm = pickle.loads(pickle.dumps(make(temperature=0.4)))
     assert llm.temperature == 0.4
-    assert llm._gateway.settings.require_api_key() == SECRET
+    assert llm.gateway.settings.require_api_key() == SECRET
 
 
 def test_gateway_settings_follow_the_fields() -> None:
@@ -160,11 +160,11 @@ def test_gateway_settings_follow_the_fields() -> None:
         max_retries=0,
         default_headers={"X-Team": "a"},
     )
-    settings = llm._gateway.settings
+    settings = llm.gateway.settings
     assert settings.base_url == "http://127.0.0.1:1/v1"
     assert (settings.timeout, settings.max_retries) == (5, 0)
     assert settings.headers()["X-Team"] == "a"
-    assert make(max_retries=None)._gateway.settings.max_retries == 2
+    assert make(max_retries=None).gateway.settings.max_retries == 2
 
 
 def test_identity_and_langsmith_params() -> None:
@@ -381,3 +381,16 @@ def test_pydantic_response_format_asks_for_a_parsed_answer() -> None:
     assert call.request.body(stream=False)["response_format"]["json_schema"]["name"] == "City"
     plain = make()._prepare([HumanMessage("hi")], None, {"response_format": CityDict})
     assert plain.parse_into is None
+
+
+def test_chat_model_copy_and_assignment_take_effect_on_the_next_call() -> None:
+    """Reproduces issue 12 item 7: the client was built once and never re-derived."""
+    llm = ChatSkillBoss(api_key="sk-a", base_url="http://127.0.0.1:9/v1")
+    moved = llm.model_copy(update={"base_url": "http://127.0.0.1:10/v1", "timeout": 3.0})
+    assert moved.gateway.settings.base_url == "http://127.0.0.1:10/v1"
+    assert moved.gateway.settings.timeout == 3.0
+    assert llm.gateway.settings.base_url == "http://127.0.0.1:9/v1"
+    llm.timeout = 0.5
+    assert llm.gateway.settings.timeout == 0.5
+    twin = ChatSkillBoss(api_key="sk-a", base_url="http://127.0.0.1:9/v1", timeout=0.5)
+    assert twin.gateway is llm.gateway

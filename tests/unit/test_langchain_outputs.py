@@ -251,8 +251,31 @@ def test_streamed_pydantic_response_format_gets_a_parsed_last_chunk() -> None:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         for chunk in answer.feed(b"data: " + json.dumps({"choices": [choice]}).encode() + b"\n\n"):
             translator(chunk)
-    last = translator.parsed_chunk(answer)
-    assert last is not None
+    last = translator.last_chunk(answer)
     assert last.message.content == ""
     assert last.message.additional_kwargs == {"parsed": Answer(city="Paris")}
-    assert ChunkTranslator(stream_usage=True).parsed_chunk(answer) is None
+    assert ChunkTranslator(stream_usage=True).last_chunk(answer).message.additional_kwargs == {}
+
+
+def test_every_chunk_of_one_stream_carries_the_gateway_id() -> None:
+    """One message, one id: LangChain (and UIs grouping LangGraph message chunks) must not
+    see the first chunk under the gateway's id and the rest, or a closing chunk, under
+    another. Reproduces issue 12 item 5."""
+    translator = ChunkTranslator(stream_usage=True)
+    answer = StreamAccumulator()
+    events = [
+        {"id": "chatcmpl-1", "choices": [{"index": 0, "delta": {"role": "assistant"}}]},
+        {"choices": [{"index": 0, "delta": {"content": "Hel"}}]},
+        {"choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}},
+    ]
+    generations = []
+    for event in events:
+        for chunk in answer.feed(b"data: " + json.dumps(event).encode() + b"\n\n"):
+            generation = translator(chunk)
+            if generation is not None:
+                generations.append(generation)
+    generations.append(translator.last_chunk(answer))
+    assert len(generations) >= 4
+    assert {generation.message.id for generation in generations} == {"chatcmpl-1"}
+    assert generations[-1].message.chunk_position == "last"
