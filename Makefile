@@ -64,7 +64,8 @@ test-lowest: $(UV) ## the suite on the lowest allowed versions (Python LOWEST_PY
 	.venv-lowest-core/bin/python -m pytest -q tests/unit/test_core_*.py
 	@echo "==> Resolving the lowest allowed versions into .venv-lowest (Python $(LOWEST_PY))"
 	@$(UV) venv --quiet --clear .venv-lowest --python "$(call python_for,$(LOWEST_PY))"
-	@VIRTUAL_ENV=.venv-lowest $(UV) pip install --quiet --resolution lowest-direct -e ".[all]" --group dev
+	@VIRTUAL_ENV=.venv-lowest $(UV) pip install --quiet --resolution lowest-direct -e ".[all]" \
+		--group test --group conformance
 	@VIRTUAL_ENV=.venv-lowest $(UV) pip list | grep -E '^(openai|pydantic|langchain-core|llama-index-core) '
 	.venv-lowest/bin/python -m pytest -q
 
