@@ -44,7 +44,7 @@ from langchain_skillboss.structured import (
     structured_runnable,
     wire_response_format,
 )
-from langchain_skillboss.tokens import count_messages, token_ids
+from langchain_skillboss.tokens import count_messages, count_text, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
 from skillboss_core.options import OPTION_NAMES, RequestOptions
@@ -514,6 +514,12 @@ class ChatSkillBoss(BaseChatModel):
         if self.custom_get_token_ids is not None:
             return self.custom_get_token_ids(text)
         return token_ids(text)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Approximate tokens in `text`, offline, without building the ids."""
+        if self.custom_get_token_ids is not None:
+            return len(self.custom_get_token_ids(text))
+        return count_text(text)
 
     def get_num_tokens_from_messages(
         self,
