@@ -19,6 +19,7 @@ from langchain_core.language_models import (
     LanguageModelInput,
     ModelProfile,
 )
+from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -30,6 +31,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    field_serializer,
     model_validator,
 )
 from pydantic.fields import FieldInfo
@@ -47,9 +49,12 @@ from langchain_skillboss.structured import (
 from langchain_skillboss.tokens import count_messages, count_text, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
+from skillboss_core.clients import ClientPool
+from skillboss_core.closing import ClosesConnections
 from skillboss_core.options import OPTION_NAMES, RequestOptions
 from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
 from skillboss_core.reuse import shared_gateway
+from skillboss_core.secrets import masked_headers, public_headers, refuse_secret_names
 from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 
 # Instance fields that are request parameters, in the gateway's names.
@@ -76,10 +81,6 @@ _CALL_OPTIONS = (
     "ls_structured_output_format",
     "structured_output_format",
 )
-# Unknown constructor keywords that look like credentials are refused rather than moved to
-# model_kwargs, where they would be sent in the body and shown by repr.
-# (`prompt_cache_key` is a real request parameter, so a bare "key" suffix is not enough.)
-_SECRET_LIKE = ("api_key", "apikey", "secret", "password", "credential")
 
 
 @dataclass(slots=True)
@@ -95,11 +96,6 @@ def _is_wire_tool(tool: Any) -> bool:
     return isinstance(tool, Mapping) and tool.get("type") == "function"
 
 
-def _looks_secret(name: str) -> bool:
-    lowered = name.lower()
-    return lowered == "key" or any(word in lowered for word in _SECRET_LIKE)
-
-
 def _accepted_names(fields: Mapping[str, FieldInfo]) -> set[str]:
     """Field names and their aliases (ChatOpenAI's names among them)."""
     names = set(fields)
@@ -112,7 +108,7 @@ def _accepted_names(fields: Mapping[str, FieldInfo]) -> set[str]:
     return names
 
 
-class ChatSkillBoss(BaseChatModel):
+class ChatSkillBoss(BaseChatModel, ClosesConnections):
     """Chat model on the SkillBoss gateway (OpenAI-compatible), built on `skillboss_core`.
 
     Replace `ChatOpenAI(model=..., ...)` with `ChatSkillBoss(model=..., ...)`: the same
@@ -131,6 +127,9 @@ class ChatSkillBoss(BaseChatModel):
     ChatOpenAI's names `openai_api_key`, `openai_api_base`, `request_timeout` and
     `stop_sequences` are accepted, and so is `response_format=<pydantic class>` per call
     (the parsed object lands in `additional_kwargs["parsed"]`).
+
+    `close()` / `aclose()` (or `with` / `async with`) release the pooled connections, which
+    instances with equal settings share; the next call from any of them reconnects.
     """
 
     # Validation errors must never echo the constructor's input: it may hold the key.
@@ -171,10 +170,16 @@ class ChatSkillBoss(BaseChatModel):
     timeout: float | None = Field(
         default=DEFAULT_TIMEOUT, validation_alias=AliasChoices("timeout", "request_timeout")
     )
-    """Seconds per request (alias `request_timeout`); None waits forever."""
+    """Seconds one call may take, from connect to last byte, retry waits included (alias
+    `request_timeout`); each fallback model gets its own. None waits for ever."""
+    stream_chunk_timeout: float | None = None
+    """Longest wait between two stream events (keep-alive bytes do not count); None: only
+    `timeout` bounds a stream. ChatOpenAI's name."""
     max_retries: int | None = DEFAULT_MAX_RETRIES
     """Retries by the openai SDK, the only retry layer (402 is never retried)."""
     default_headers: dict[str, str] | None = None
+    """Sent with every request. Secret-looking ones (Authorization, X-Api-Key...) are masked in
+    repr and model_dump and left out of dumpd/dumps."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Further request parameters. Unknown constructor keywords land here (with a warning)."""
     extra_body: dict[str, Any] | None = None
@@ -193,13 +198,9 @@ class ChatSkillBoss(BaseChatModel):
         known = _accepted_names(cls.model_fields)
         values = dict(values)
         extra = dict(values.get("model_kwargs") or {})
-        for name in [*values, *extra]:
-            if name not in known and _looks_secret(name):
-                # Never echo the value: it may be a key.
-                raise ValueError(
-                    f"{name!r} is not a ChatSkillBoss parameter. Pass the SkillBoss key as "
-                    f"api_key=... or set {API_KEY_ENV}."
-                )
+        # A key under another name is refused, not moved to model_kwargs (sent in the body,
+        # shown by repr); the error never shows the value.
+        refuse_secret_names([*values, *extra], known, owner="ChatSkillBoss")
         for name in [name for name in values if name not in known]:
             warnings.warn(
                 f"{name!r} is not a ChatSkillBoss parameter; it was moved to model_kwargs and "
@@ -247,6 +248,17 @@ class ChatSkillBoss(BaseChatModel):
             max_retries=self._max_retries,
             default_headers=self.default_headers,
         )
+
+    def _client_pool(self) -> ClientPool:
+        return self.gateway.clients
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, masked_headers(value) if name == "default_headers" else value
+
+    @field_serializer("default_headers")
+    def _masked_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
+        return masked_headers(headers)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return model_profile(self.model)
@@ -316,6 +328,17 @@ class ChatSkillBoss(BaseChatModel):
     def lc_secrets(self) -> dict[str, str]:
         return {"api_key": API_KEY_ENV}
 
+    def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
+        """Secret headers are left out: langchain-core escapes nested secret references, so
+        they could not be restored on load anyway; pass them again after loading."""
+        serialized = super().to_json()
+        kwargs = serialized.get("kwargs")
+        if isinstance(kwargs, dict) and kwargs.get("default_headers"):
+            kwargs["default_headers"] = public_headers(kwargs["default_headers"])
+            if kwargs["default_headers"] is None:
+                del kwargs["default_headers"]
+        return serialized
+
     # -- requests ----------------------------------------------------------------------------
 
     def _param_values(
@@ -331,6 +354,8 @@ class ChatSkillBoss(BaseChatModel):
         with_structured_output take (as ChatOpenAI allows); they are converted here.
         """
         values: dict[str, Any] = {"model": self.model}
+        if self.stream_chunk_timeout is not None:
+            values["stream_chunk_timeout"] = self.stream_chunk_timeout
         for name in PARAM_FIELDS:
             values[name] = getattr(self, name)
         extra: dict[str, Any] = {}
@@ -474,14 +499,15 @@ class ChatSkillBoss(BaseChatModel):
         or required), a tool name, or a dict; `strict` asks for schema-exact arguments.
         The tools and choice are checked now, so a mistake fails here, not at the gateway.
         """
-        formatted = format_tools(tools, strict=strict)
-        bound: dict[str, Any] = {"tools": formatted}
-        choice = wire_tool_choice(tool_choice, formatted)
-        if choice is not None:
-            bound["tool_choice"] = choice
-        if parallel_tool_calls is not None:
-            bound["parallel_tool_calls"] = parallel_tool_calls
-        ChatParams.parse({"model": self.model, **bound})
+        with model_errors():
+            formatted = format_tools(tools, strict=strict)
+            bound: dict[str, Any] = {"tools": formatted}
+            choice = wire_tool_choice(tool_choice, formatted)
+            if choice is not None:
+                bound["tool_choice"] = choice
+            if parallel_tool_calls is not None:
+                bound["parallel_tool_calls"] = parallel_tool_calls
+            ChatParams.parse({"model": self.model, **bound})
         return super().bind(**bound, **kwargs)
 
     def with_structured_output(

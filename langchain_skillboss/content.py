@@ -206,10 +206,13 @@ _AI_SKIPPED = frozenset(
 
 
 def assistant_text(content: str | list[Any]) -> str:
-    """The text of an assistant message; tool-use and reasoning blocks are dropped."""
+    """The text of an assistant message; tool-use and reasoning blocks are dropped. A turn
+    that is only a refusal (a `refusal` block, as `output_version="v1"` stores one) is sent
+    with the refusal's words, so the conversation can go on after it."""
     if isinstance(content, str):
         return content
     pieces: list[str] = []
+    refusals: list[str] = []
     for block in content:
         if isinstance(block, str):
             pieces.append(block)
@@ -217,9 +220,11 @@ def assistant_text(content: str | list[Any]) -> str:
         kind = block.get("type") if isinstance(block, Mapping) else None
         if kind == "text" and isinstance(block.get("text"), str):
             pieces.append(block["text"])
+        elif kind == "refusal" and isinstance(block.get("refusal"), str):
+            refusals.append(block["refusal"])
         elif kind not in _AI_SKIPPED:
             raise InvalidParameterError(
                 f"Cannot send a {kind!r} block in an assistant message: assistant content "
-                "may hold text, tool-use and reasoning blocks only."
+                "may hold text, refusal, tool-use and reasoning blocks only."
             )
-    return "".join(pieces)
+    return "".join(pieces) or "".join(refusals)

@@ -90,7 +90,9 @@ class SkillBossInvalidParameterError(InvalidParameterError, ModelInvalidRequestE
     """A parameter failed validation; nothing was sent."""
 
 
-class SkillBossContextOverflowError(core.GatewayContextOverflowError, ContextOverflowError):
+class SkillBossContextOverflowError(
+    core.GatewayContextOverflowError, ContextOverflowError, ModelError
+):
     """The prompt does not fit the context window: what SummarizationMiddleware recovers from."""
 
 
@@ -111,11 +113,12 @@ class SkillBossServerError(core.GatewayServerError, ModelAPIError):
 
 
 class SkillBossStatusError(openai.APIStatusError, ModelAPIError):
-    """A status the gateway does not document; retryable only for 5xx."""
+    """A status the gateway does not document; retryable where the SDK retries it too
+    (408, 409 and 5xx)."""
 
     @property
     def is_retryable(self) -> bool:  # type: ignore[override]
-        return self.status_code >= 500
+        return self.status_code >= 500 or self.status_code in (408, 409)
 
 
 class SkillBossStreamError(core.StreamError, ModelAPIError):
@@ -124,6 +127,10 @@ class SkillBossStreamError(core.StreamError, ModelAPIError):
 
 class SkillBossIncompleteStreamError(core.IncompleteStreamError, ModelAPIError):
     """The stream ended without a finish reason."""
+
+
+class SkillBossResponseTooLargeError(core.ResponseTooLargeError, ModelAPIError):
+    """An event or body past the size cap; not retryable."""
 
 
 class SkillBossInvalidResponseError(core.InvalidResponseError, ModelAPIError):
@@ -171,6 +178,7 @@ _TWINS: tuple[tuple[type[BaseException], type[BaseException]], ...] = (
     (core.GatewayServerError, SkillBossServerError),
     (core.StreamError, SkillBossStreamError),
     (core.IncompleteStreamError, SkillBossIncompleteStreamError),
+    (core.ResponseTooLargeError, SkillBossResponseTooLargeError),
     (core.InvalidResponseError, SkillBossInvalidResponseError),
     (core.StreamInterruptedError, SkillBossStreamInterruptedError),
     (openai.APITimeoutError, SkillBossTimeoutError),

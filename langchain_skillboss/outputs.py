@@ -170,7 +170,10 @@ class ChunkTranslator:
             if not chunk.text:
                 return None
             # The common case: a piece of text and nothing else.
-            return ChatGenerationChunk(message=AIMessageChunk(content=chunk.text, id=self._id))
+            message = AIMessageChunk(
+                content=chunk.text, id=self._id, response_metadata={"model_provider": PROVIDER}
+            )
+            return ChatGenerationChunk(message=message)
         usage = chunk.usage if self.stream_usage else None
         if (
             usage is None
@@ -184,7 +187,7 @@ class ChunkTranslator:
             additional_kwargs=_additional_kwargs(chunk.reasoning, chunk.refusal),
             tool_call_chunks=_call_chunks(chunk),
             usage_metadata=usage_metadata(usage) if usage is not None else None,
-            response_metadata=metadata or {},
+            response_metadata=metadata or {"model_provider": PROVIDER},
             id=self._id,
         )
         if chunk.finish_reason is None:
@@ -206,7 +209,11 @@ class ChunkTranslator:
                 finish_reason=answer.finish_reason,
             )
         message = AIMessageChunk(
-            content="", additional_kwargs=extra, id=self._id, chunk_position="last"
+            content="",
+            additional_kwargs=extra,
+            id=self._id,
+            chunk_position="last",
+            response_metadata={"model_provider": PROVIDER},
         )
         return ChatGenerationChunk(message=message)
 
@@ -223,14 +230,17 @@ class ChunkTranslator:
         ):
             return None
         metadata: dict[str, Any] = {}
+        # Every chunk names the provider (as ChatOpenAI's do), so langchain-core reads each
+        # one's content blocks (refusals included) through our translator.
+        metadata["model_provider"] = PROVIDER
         if first:
             self._started = True
             self._requested_model = chunk.requested_model
-            metadata["model_provider"] = PROVIDER
+            # One message, one id: the first chunk's, on every chunk (None: LangChain's run id
+            # on every chunk, never a mix).
+            self._id = chunk.id
         if chunk.id is not None:
             metadata["id"] = chunk.id
-            # One message, one id: the first the gateway names is kept for every chunk.
-            self._id = self._id or chunk.id
         if chunk.model is not None and not self._model_sent:
             self._model_sent = True
             metadata["model_name"] = chunk.model

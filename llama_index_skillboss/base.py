@@ -33,7 +33,14 @@ from llama_index.core.prompts import BasePromptTemplate
 from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
@@ -59,9 +66,12 @@ from skillboss_core import (
     lookup,
 )
 from skillboss_core.answer import judge_end, output_name
+from skillboss_core.clients import ClientPool
+from skillboss_core.closing import ClosesConnections
 from skillboss_core.options import RequestOptions
 from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
 from skillboss_core.reuse import shared_gateway
+from skillboss_core.secrets import public_headers, refuse_secret_names
 from skillboss_core.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -73,15 +83,18 @@ logger = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
 
 
-class SkillBoss(FunctionCallingLLM):
+class SkillBoss(FunctionCallingLLM, ClosesConnections):
     """Any SkillBoss gateway chat model as a LlamaIndex LLM.
 
     `Settings.llm = SkillBoss(model="openai/gpt-5.4-mini")` is enough for query engines,
     chat engines, structured programs and agents. The key comes from
-    SKILLBOSS_WHOLESALE_KEY unless passed; it never appears in repr, dumps or payloads.
+    SKILLBOSS_WHOLESALE_KEY unless passed; it never appears in repr, dumps, payloads or
+    validation errors. `close()` / `aclose()` (or `with` / `async with`) release the pooled
+    connections, which instances with equal settings share; the next call reconnects.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # Validation errors must never echo the constructor's input: it may hold the key.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     model: str = Field(default=DEFAULT_MODEL, description="Gateway model id.")
     api_key: SecretStr | None = Field(
@@ -109,7 +122,14 @@ class SkillBoss(FunctionCallingLLM):
         default_factory=dict, description="More request parameters (e.g. extra_body)."
     )
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
-    timeout: float | None = Field(default=DEFAULT_TIMEOUT, description="Seconds per request.")
+    timeout: float | None = Field(
+        default=DEFAULT_TIMEOUT,
+        description="Seconds one call may take, connect to last byte, retry waits included.",
+    )
+    stream_chunk_timeout: float | None = Field(
+        default=None,
+        description="Longest wait between two stream events; None: only `timeout` applies.",
+    )
     default_headers: dict[str, str] | None = Field(default=None, repr=False)
     context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog.")
     is_function_calling_model: bool | None = Field(
@@ -121,6 +141,20 @@ class SkillBoss(FunctionCallingLLM):
     fallback_models: list[str] = Field(
         default_factory=list, description="Models to try, in order, when the model fails."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_keys_under_other_names(cls, values: Any) -> Any:
+        """`openai_api_key=...` and the like: say where the key goes, without showing it."""
+        if isinstance(values, dict):
+            known = {*cls.model_fields, *(f.alias for f in cls.model_fields.values() if f.alias)}
+            refuse_secret_names(values, known, owner="SkillBoss")
+        return values
+
+    @field_serializer("default_headers")
+    def _public_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
+        """Secret headers are left out of dumps, as api_key is."""
+        return public_headers(headers)
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -183,10 +217,19 @@ class SkillBoss(FunctionCallingLLM):
             raise InvalidParameterError(_first_error(exc)) from None
 
     def _client(self) -> Gateway:
+        """The gateway to call, once a key is known."""
+        gateway = self._gateway()
+        gateway.settings.require_api_key()
+        return gateway
+
+    def _client_pool(self) -> ClientPool:
+        return self._gateway().clients
+
+    def _gateway(self) -> Gateway:
         """The core gateway for the current settings (shared by instances with equal ones):
         a changed api_base, key, timeout, header or retry count is used by the next call."""
         try:
-            gateway = shared_gateway(
+            return shared_gateway(
                 api_key=self.api_key,
                 base_url=self.api_base,
                 timeout=self.timeout,
@@ -195,8 +238,6 @@ class SkillBoss(FunctionCallingLLM):
             )
         except ValueError as exc:
             raise InvalidParameterError(_first_error(exc)) from None
-        gateway.settings.require_api_key()
-        return gateway
 
     def _param_values(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -209,6 +250,7 @@ class SkillBoss(FunctionCallingLLM):
             "logprobs": self.logprobs,
             "top_logprobs": self.top_logprobs,
             "reasoning_effort": self.reasoning_effort,
+            "stream_chunk_timeout": self.stream_chunk_timeout,
             **self.additional_kwargs,
             **kwargs,
         }

@@ -25,6 +25,17 @@ from skillboss_core import ChatResult, ToolCall, Usage
 from skillboss_core.errors import ToolArgumentsError
 
 
+def raw_usage(usage: Usage) -> dict[str, Any]:
+    """The usage object as received, with the three counts the core validated (a "5" or a
+    NaN on the wire must not reach TokenCountingHandler, which adds them up)."""
+    return {
+        **usage.raw,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
 def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
     """Token counts under the names LlamaIndex's OpenAI integration uses."""
     if usage is None:
@@ -117,9 +128,10 @@ def chat_response(result: ChatResult, *, single_call: bool = False) -> ChatRespo
         calls,
         result.usage.reasoning_tokens if result.usage else None,
     )
+    raw = {**result.raw, "usage": raw_usage(result.usage)} if result.usage else result.raw
     return ChatResponse(
         message=assistant_message(fields),
-        raw=result.raw,
+        raw=raw,
         logprobs=to_logprobs(result.logprobs),
         additional_kwargs=usage_kwargs(result.usage),
     )

@@ -27,6 +27,7 @@ from llama_index_skillboss.outputs import (
     message_blocks,
     message_fields,
     message_kwargs,
+    raw_usage,
     to_logprobs,
     usage_kwargs,
 )
@@ -154,7 +155,7 @@ class StreamState:
     def raw(self) -> dict[str, Any]:
         """A small summary of the stream; `usage` is where TokenCountingHandler looks."""
         answer = self.answer
-        usage = (answer.usage.raw or usage_kwargs(answer.usage)) if answer.usage else None
+        usage = raw_usage(answer.usage) if answer.usage else None
         meta = {
             "id": answer.id,
             "model": answer.model,

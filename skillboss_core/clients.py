@@ -1,20 +1,28 @@
 """Lazily built, reused openai SDK clients that speak to the gateway and nothing else.
 
 One sync client per pool; one async client per running event loop, so `asyncio.run`
-twice never meets a connection pool bound to a closed loop. The pool pickles as settings
-only: clients are recreated on first use after unpickling (process pools, Ray workers).
+twice never meets a connection pool bound to a closed loop (each is closed inside its loop as
+the loop shuts down, see loop_clients). The pool pickles as settings only: clients are
+recreated on first use after unpickling (process pools, Ray workers), and after a fork.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
+import weakref
 from typing import Any
 
 import openai
 
 from skillboss_core._http import http
+from skillboss_core.cleartext import warn_if_cleartext
+from skillboss_core.deadline import current as current_deadline
 from skillboss_core.errors import map_status_error
+from skillboss_core.loop_clients import LoopClient
+from skillboss_core.redact import remember
+from skillboss_core.secrets import looks_secret_header
 from skillboss_core.settings import GatewaySettings
 
 # Bounded in total; every connection may stay alive, or httpcore closes the extras while
@@ -28,6 +36,7 @@ class _GatewayClientMixin:
 
     organization: str | None
     project: str | None
+    api_key: str
 
     def _forget_openai_identity(self) -> None:
         # The SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID; they mean nothing here.
@@ -43,20 +52,51 @@ class _GatewayClientMixin:
     def _make_status_error(
         self, err_msg: str, *, body: object, response: Any
     ) -> openai.APIStatusError:
-        return map_status_error(err_msg, body=body, response=response)
+        return map_status_error(err_msg, body=body, response=response, secrets=self._secrets())
+
+    def _secrets(self) -> list[str]:
+        """What an error body must not repeat: the key and secret header values sent."""
+        headers: dict[str, Any] = dict(getattr(self, "default_headers", {}))
+        sent = [value for name, value in headers.items() if looks_secret_header(name)]
+        return [self.api_key, *(value for value in sent if isinstance(value, str))]
+
+    def _calculate_retry_timeout(self, *args: Any, **kwargs: Any) -> float:
+        wait = float(super()._calculate_retry_timeout(*args, **kwargs))  # type: ignore[misc]
+        deadline = current_deadline.get()
+        if deadline is not None:
+            deadline.check_wait(wait)
+        return wait
+
+
+def _within_deadline(options: Any) -> Any:
+    """Cap this attempt's socket timeouts by the call's deadline (see skillboss_core.deadline)."""
+    deadline = current_deadline.get()
+    if deadline is not None:
+        options.timeout = deadline.socket_timeout()
+    return options
 
 
 class _SyncGatewayClient(_GatewayClientMixin, openai.OpenAI):
-    pass
+    def _prepare_options(self, options: Any) -> Any:
+        return _within_deadline(super()._prepare_options(options))
 
 
 class _AsyncGatewayClient(_GatewayClientMixin, openai.AsyncOpenAI):
-    pass
+    async def _prepare_options(self, options: Any) -> Any:
+        return _within_deadline(await super()._prepare_options(options))
+
+
+def _key_to_send(settings: GatewaySettings) -> str:
+    """The key, once the log filter knows it and a clear-text destination has been warned of."""
+    key = settings.require_api_key()
+    warn_if_cleartext(settings.base_url)
+    remember(key, *settings.secret_header_values())
+    return key
 
 
 def _sdk_kwargs(settings: GatewaySettings) -> dict[str, Any]:
     return {
-        "api_key": settings.require_api_key(),
+        "api_key": _key_to_send(settings),
         # Always explicit: the SDK would otherwise read OPENAI_BASE_URL.
         "base_url": settings.base_url,
         "timeout": settings.timeout,
@@ -81,18 +121,31 @@ def build_async_client(settings: GatewaySettings) -> openai.AsyncOpenAI:
     return client
 
 
+# Clients a forked child inherited: kept referenced so the child never closes (or, at garbage
+# collection, shuts down) sockets that belong to its parent.
+_inherited: list[object] = []
+_pools: weakref.WeakSet[ClientPool] = weakref.WeakSet()
+
+
 class ClientPool:
-    """Holds the SDK clients for one set of settings; safe to share across threads and loops."""
+    """Holds the SDK clients for one set of settings; safe to share across threads and loops.
+
+    After `os.fork()` the child starts with no clients (the parent's sockets stay the
+    parent's). `close()` / `aclose()` release the connections; the next call rebuilds them.
+    """
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         self._sync: openai.OpenAI | None = None
         # A plain dict: each client references its loop, so weak keys would never expire.
         # Clients of closed loops are dropped whenever a new loop asks for one.
-        self._async: dict[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = {}
+        self._async: dict[asyncio.AbstractEventLoop, LoopClient] = {}
+        _pools.add(self)
 
     def sync_client(self) -> openai.OpenAI:
+        self._same_process()
         client = self._sync
         if client is None:
             with self._lock:
@@ -102,37 +155,90 @@ class ClientPool:
         return client
 
     def async_client(self) -> openai.AsyncOpenAI:
+        self._same_process()
         loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
+        held = self._async.get(loop)
+        if held is None or not held.usable:
             with self._lock:
-                client = self._async.get(loop)
-                if client is None:
-                    for stale in [known for known in self._async if known.is_closed()]:
-                        del self._async[stale]
-                    client = build_async_client(self.settings)
-                    self._async[loop] = client
-        return client
+                held = self._async.get(loop)
+                if held is None or not held.usable:
+                    self._drop_closed_loops()
+                    held = LoopClient(build_async_client(self.settings), loop)
+                    self._async[loop] = held
+        return held.client
+
+    def _drop_closed_loops(self) -> None:
+        # Their clients were closed as the loops shut down (see loop_clients), if they could be.
+        for loop in [loop for loop in self._async if loop.is_closed()]:
+            self._async.pop(loop).abandon()
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def _same_process(self) -> None:
+        # os.register_at_fork covers os.fork; this also covers a fork made from C.
+        if self._pid != os.getpid():
+            self._start_fresh()
+
+    def _start_fresh(self) -> None:
+        """In a forked child: keep the parent's clients untouched and start with none."""
+        for held in self._async.values():
+            held.abandon()
+        _inherited.extend([*([self._sync] if self._sync else []), *self._async.values()])
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+        self._sync = None
+        self._async = {}
+        self._pid = os.getpid()
+
+    # -- closing -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the sync pool; async pools close with their event loops."""
+        """Close the sync pool now, and each async pool in its own loop (scheduled there if
+        that loop is open). Calls in flight may fail; the next call reconnects."""
+        self._same_process()
         with self._lock:
-            if self._sync is not None:
-                self._sync.close()
-                self._sync = None
+            sync, self._sync = self._sync, None
+            held, self._async = list(self._async.values()), {}
+        if sync is not None:
+            sync.close()
+        for one in held:
+            one.close_soon()
+
+    async def aclose(self) -> None:
+        """Close the running loop's async pool (awaited here), then all the others."""
+        self._same_process()
+        with self._lock:
+            mine = self._async.pop(asyncio.get_running_loop(), None)
+        if mine is not None:
+            await mine.aclose()
+        self.close()
 
     def __del__(self) -> None:
-        # The SDK does not close an http client it was handed; do it when the pool goes.
+        # The SDK does not close an http client it was handed; do it when the pool goes. An
+        # async client of an open loop is closed there (its closer's finalizer schedules it).
         # A plain try: at interpreter exit, modules such as contextlib may be gone already.
-        client = getattr(self, "_sync", None)
-        if client is not None:
-            try:  # noqa: SIM105 (contextlib may be torn down at exit)
+        try:
+            if getattr(self, "_pid", None) != os.getpid():
+                return
+            client = getattr(self, "_sync", None)
+            if client is not None:
                 client.close()
-            except Exception:
-                pass
+            for loop, held in getattr(self, "_async", {}).items():
+                if loop.is_closed():
+                    held.abandon()
+        except Exception:
+            pass
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings": self.settings}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["settings"])  # type: ignore[misc]
+
+
+def _after_fork_in_child() -> None:
+    for pool in list(_pools):
+        pool._start_fresh()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -7,11 +7,13 @@ Every HTTP error subclasses the openai SDK's own class for its status, so existi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import openai
 
 from skillboss_core._envnames import API_KEY_ENV
+from skillboss_core.redact import redact
 
 DASHBOARD_HINT = "the SkillBoss wholesale dashboard"
 
@@ -113,6 +115,14 @@ class InvalidResponseError(_ResponseContentError):
     is_retryable = True
 
 
+class ResponseTooLargeError(InvalidResponseError):
+    """One stream event or a whole body passed its size cap (`max_event_bytes`,
+    `max_body_bytes`): reading stopped there, so a broken or hostile server cannot make the
+    client hold unbounded memory. Not retried: the same request would likely do it again."""
+
+    is_retryable = False
+
+
 class AnswerError(SkillBossError, ValueError):
     """The gateway answered, but the answer cannot be used as asked: cut, filtered, refused
     or not the structured output requested (see skillboss_core.answer)."""
@@ -192,8 +202,11 @@ _OVERFLOW_CODES = frozenset(
     {"context_length_exceeded", "context_window_exceeded", "model_max_prompt_tokens_exceeded"}
 )
 _OVERFLOW_WORDS = re.compile(
-    r"context[ _]length[ _]exceeded|maximum context length|context window|"
-    r"prompt is too long|input is too long|prompt too long|maximum prompt length|"
+    r"context[ _]length[ _]exceeded|maximum context length|"
+    r"(?:exceeds?|exceeding|longer than|beyond|over) (?:the |its |this )?"
+    r"(?:model'?s? )?(?:maximum )?(?:context (?:window|limit|length)|maximum model length)|"
+    r"exceeds? context limit|"
+    r"prompt is too long|input is too long for|prompt too long|maximum prompt length|"
     r"exceeds the maximum number of tokens|too many tokens in (?:the )?(?:prompt|input)|"
     r"reduce the length of the messages",
     re.IGNORECASE,
@@ -201,19 +214,38 @@ _OVERFLOW_WORDS = re.compile(
 _OVERFLOW_STATUSES = frozenset({400, 413, 422})
 
 
-def is_context_overflow(status: int, body: object, detail: str) -> bool:
-    """Whether an error answer says the prompt does not fit the model's context window."""
-    if status not in _OVERFLOW_STATUSES:
-        return False
+def _error_texts(body: object, detail: str) -> list[str]:
+    """Where providers put the words: the message, and OpenRouter's upstream `metadata.raw`."""
+    texts = [body if isinstance(body, str) else detail]
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    metadata = inner.get("metadata") if isinstance(inner, dict) else None
+    if isinstance(metadata, dict) and isinstance(metadata.get("raw"), str):
+        texts.append(metadata["raw"])
+    return texts
+
+
+def says_context_overflow(body: object, detail: str) -> bool:
+    """Whether an error body (of any status, or inside a stream) says the prompt does not
+    fit the model's context window: by code, else by the wordings providers use."""
     inner = body.get("error", body) if isinstance(body, dict) else None
     if isinstance(inner, dict) and inner.get("code") in _OVERFLOW_CODES:
         return True
-    text = body if isinstance(body, str) else detail
-    return bool(_OVERFLOW_WORDS.search(text))
+    return any(_OVERFLOW_WORDS.search(text) for text in _error_texts(body, detail))
 
 
-def map_status_error(err_msg: str, *, body: object, response: Any) -> openai.APIStatusError:
-    """Turn a non-2xx gateway answer into the typed error for its status."""
+def is_context_overflow(status: int, body: object, detail: str) -> bool:
+    """Whether an error answer says the prompt does not fit the model's context window."""
+    return status in _OVERFLOW_STATUSES and says_context_overflow(body, detail)
+
+
+def map_status_error(
+    err_msg: str, *, body: object, response: Any, secrets: Iterable[str] = ()
+) -> openai.APIStatusError:
+    """Turn a non-2xx gateway answer into the typed error for its status. `secrets` (the
+    key the request carried) and bearer tokens are redacted from the message and body: a
+    server or proxy may echo the Authorization header."""
+    secrets = tuple(secrets)
+    err_msg, body = redact(err_msg, secrets), redact(body, secrets)
     status = response.status_code
     data = body.get("error", body) if isinstance(body, dict) else body
     detail = _provider_message(body, err_msg).rstrip(".")
@@ -298,3 +330,20 @@ class StreamInterruptedError(SkillBossError, openai.APIConnectionError):
     """The connection broke in the middle of a stream; what arrived is incomplete."""
 
     is_retryable = True
+
+
+class GatewayTimeoutError(SkillBossError, openai.APITimeoutError):
+    """The call did not finish within its `timeout` (connect to last byte, retry waits
+    included), or a wait before a retry would have passed it. An `openai.APITimeoutError`."""
+
+    is_retryable = True
+
+    def __init__(self, message: str, *, request: Any) -> None:
+        openai.APITimeoutError.__init__(self, request=request)
+        self.message = message
+        self.args = (message,)
+
+
+class StreamStalledError(GatewayTimeoutError):
+    """No stream event arrived for `stream_chunk_timeout` seconds (keep-alive comments and
+    whitespace do not count): the stream is stuck, though bytes may still be flowing."""

@@ -6,15 +6,22 @@ are read as raw bytes: no pydantic object per chunk, one pass over the SSE strea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeAlias, TypeVar
 
 import openai
 
 from skillboss_core._http import http
 from skillboss_core.clients import ClientPool
+from skillboss_core.closing import ClosesConnections
+from skillboss_core.deadline import Deadline
+from skillboss_core.deadline import current as current_deadline
 from skillboss_core.errors import (
     GatewayCapacityError,
     GatewayRateLimitError,
@@ -22,10 +29,10 @@ from skillboss_core.errors import (
     InvalidResponseError,
     StreamInterruptedError,
 )
-from skillboss_core.options import NO_OPTIONS, RequestOptions
+from skillboss_core.options import NO_OPTIONS, RequestOptions, _Unset
 from skillboss_core.params import InvalidParameterError
 from skillboss_core.request import ChatRequest
-from skillboss_core.response import parse_completion_bytes
+from skillboss_core.response import BodyBuffer, parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
 from skillboss_core.settings import GatewaySettings
 from skillboss_core.stream import AsyncChatStream, ChatStream, StreamAccumulator, StreamSource
@@ -35,7 +42,6 @@ logger = logging.getLogger("skillboss_core")
 _PATH = "/chat/completions"
 # The SDK's switch for "hand me the undecoded response" (what with_streaming_response uses).
 _RAW_STREAM = {"X-Stainless-Raw-Response": "stream", "Content-Type": "application/json"}
-_RAW_READ = {"Content-Type": "application/json"}
 # Errors after which the same request may go to the next fallback model.
 FALLBACK_ERRORS: tuple[type[Exception], ...] = (
     GatewayCapacityError,
@@ -92,8 +98,51 @@ def _interrupted(chunks: int, exc: Exception) -> StreamInterruptedError:
     )
 
 
-def _timed_out(exc: Any) -> openai.APITimeoutError:
-    return openai.APITimeoutError(request=exc.request)
+@contextmanager
+def _reading(
+    response: Any, deadline: Deadline, accumulator: StreamAccumulator | None = None
+) -> Iterator[None]:
+    """httpx's failures while reading a body, as the core's typed errors."""
+    try:
+        yield
+    except http.TimeoutException as exc:
+        raise deadline.timed_out(exc.request) from exc
+    except http.DecodingError as exc:
+        raise InvalidResponseError(
+            f"The gateway's answer could not be decoded ({exc}); a proxy may have damaged its "
+            "compressed body."
+        ) from exc
+    except http.TransportError as exc:
+        raise _interrupted(accumulator.chunks_seen if accumulator else 0, exc) from exc
+
+
+def _body_retry_wait(attempt: int, deadline: Deadline) -> float:
+    """The SDK's backoff (0.5 s doubling, up to a quarter off), refused past the deadline."""
+    wait = min(0.5 * 2.0**attempt, 8.0) * (1 - 0.25 * random.random())
+    deadline.check_wait(wait)
+    return wait
+
+
+def _read_body(response: Any, deadline: Deadline, max_bytes: int | None) -> bytes:
+    """A whole body, read piece by piece so the deadline and the size cap hold throughout
+    (a server dribbling whitespace before its JSON cannot hold the call)."""
+    body = BodyBuffer(max_bytes=max_bytes)
+    body.expect(response.headers.get("content-length"))
+    with _reading(response, deadline):
+        for data in response.iter_bytes():
+            body.add(data)
+            deadline.after_read(events=False)
+    return body.bytes()
+
+
+async def _aread_body(response: Any, deadline: Deadline, max_bytes: int | None) -> bytes:
+    body = BodyBuffer(max_bytes=max_bytes)
+    body.expect(response.headers.get("content-length"))
+    with _reading(response, deadline):
+        async for data in response.aiter_bytes():
+            body.add(data)
+            deadline.after_read(events=False)
+    return body.bytes()
 
 
 def _stamp(result: ChatResult, body: dict[str, Any]) -> ChatResult:
@@ -103,12 +152,16 @@ def _stamp(result: ChatResult, body: dict[str, Any]) -> ChatResult:
     return result
 
 
-class Gateway:
-    """Sync and async access to /chat/completions and /models for one set of settings."""
+class Gateway(ClosesConnections):
+    """Sync and async access to /chat/completions and /models for one set of settings.
+    `close()` / `aclose()` (or `with` / `async with`) release its pooled connections."""
 
     def __init__(self, settings: GatewaySettings | None = None) -> None:
         self.settings = settings or GatewaySettings()
         self.clients = ClientPool(self.settings)
+
+    def _client_pool(self) -> ClientPool:
+        return self.clients
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings": self.settings}
@@ -121,10 +174,11 @@ class Gateway:
     def complete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
         """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools)."""
         attempts = _attempts(call, fallback_models, stream=False)
-        send = _options(call).sdk_options(_RAW_READ)
+        options = _options(call)
+        send = options.sdk_options(_RAW_STREAM)
         for position, attempt in enumerate(attempts):
             try:
-                return self._complete_once(attempt, send)
+                return self._complete_once(attempt, send, self._deadline(options))
             except FALLBACK_ERRORS as error:
                 if position == len(attempts) - 1:
                     raise
@@ -133,27 +187,74 @@ class Gateway:
 
     async def acomplete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
         attempts = _attempts(call, fallback_models, stream=False)
-        send = _options(call).sdk_options(_RAW_READ)
+        options = _options(call)
+        send = options.sdk_options(_RAW_STREAM)
         for position, attempt in enumerate(attempts):
             try:
-                return await self._acomplete_once(attempt, send)
+                return await self._acomplete_once(attempt, send, self._deadline(options))
             except FALLBACK_ERRORS as error:
                 if position == len(attempts) - 1:
                     raise
                 _log_fallback(attempt, error)
         raise AssertionError("unreachable")
 
-    def _complete_once(self, body: dict[str, Any], send: Any) -> ChatResult:
-        content = encode_body(body)
-        client = self.clients.sync_client()
-        response = client.post(_PATH, cast_to=http.Response, content=content, options=send)
-        return _stamp(parse_completion_bytes(response.content), body)
+    def _deadline(self, options: RequestOptions, *, streaming: bool = False) -> Deadline:
+        """Each model attempt gets the whole `timeout` (per call, else the settings')."""
+        timeout = self.settings.timeout if isinstance(options.timeout, _Unset) else options.timeout
+        return Deadline(timeout, options.stream_chunk_timeout if streaming else None)
 
-    async def _acomplete_once(self, body: dict[str, Any], send: Any) -> ChatResult:
+    def _post(self, content: bytes, send: Any, deadline: Deadline) -> Any:
+        token = current_deadline.set(deadline)
+        try:
+            client = self.clients.sync_client()
+            return client.post(_PATH, cast_to=http.Response, content=content, options=send)
+        finally:
+            current_deadline.reset(token)
+
+    async def _apost(self, content: bytes, send: Any, deadline: Deadline) -> Any:
+        token = current_deadline.set(deadline)
+        try:
+            client = self.clients.async_client()
+            return await client.post(_PATH, cast_to=http.Response, content=content, options=send)
+        finally:
+            current_deadline.reset(token)
+
+    def _complete_once(self, body: dict[str, Any], send: Any, deadline: Deadline) -> ChatResult:
         content = encode_body(body)
-        client = self.clients.async_client()
-        response = await client.post(_PATH, cast_to=http.Response, content=content, options=send)
-        return _stamp(parse_completion_bytes(response.content), body)
+        retries = send.get("max_retries", self.settings.max_retries)
+        for attempt in range(retries + 1):
+            response = self._post(content, send, deadline)
+            try:
+                data = _read_body(response, deadline, self.settings.max_body_bytes)
+            except StreamInterruptedError:
+                # The SDK retries failures before the body; one inside it is retried here.
+                if attempt == retries:
+                    raise
+                time.sleep(_body_retry_wait(attempt, deadline))
+                continue
+            finally:
+                response.close()
+            return _stamp(parse_completion_bytes(data), body)
+        raise AssertionError("unreachable")
+
+    async def _acomplete_once(
+        self, body: dict[str, Any], send: Any, deadline: Deadline
+    ) -> ChatResult:
+        content = encode_body(body)
+        retries = send.get("max_retries", self.settings.max_retries)
+        for attempt in range(retries + 1):
+            response = await self._apost(content, send, deadline)
+            try:
+                data = await _aread_body(response, deadline, self.settings.max_body_bytes)
+            except StreamInterruptedError:
+                if attempt == retries:
+                    raise
+                await asyncio.sleep(_body_retry_wait(attempt, deadline))
+                continue
+            finally:
+                await response.aclose()
+            return _stamp(parse_completion_bytes(data), body)
+        raise AssertionError("unreachable")
 
     # -- streaming ----------------------------------------------------------------------
 
@@ -162,15 +263,17 @@ class Gateway:
         falls back to the next model only before the first chunk."""
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
-        send = _options(call).sdk_options(_RAW_STREAM)
-        return ChatStream(source).attach(self._stream_attempts(source, attempts, send))
+        options = _options(call)
+        return ChatStream(source).attach(self._stream_attempts(source, attempts, options))
 
     def _stream_attempts(
-        self, source: StreamSource, attempts: list[dict[str, Any]], send: Any
+        self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
     ) -> Iterator[StreamChunk]:
+        send = options.sdk_options(_RAW_STREAM)
         for position, attempt in enumerate(attempts):
-            answer = StreamAccumulator()
-            chunks = self._stream_once(attempt, answer, send)
+            answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
+            deadline = self._deadline(options, streaming=True)
+            chunks = self._stream_once(attempt, answer, send, deadline)
             try:
                 first = next(chunks)
             except StopIteration:
@@ -189,15 +292,17 @@ class Gateway:
     def astream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
-        send = _options(call).sdk_options(_RAW_STREAM)
-        return AsyncChatStream(source).attach(self._astream_attempts(source, attempts, send))
+        options = _options(call)
+        return AsyncChatStream(source).attach(self._astream_attempts(source, attempts, options))
 
     async def _astream_attempts(
-        self, source: StreamSource, attempts: list[dict[str, Any]], send: Any
+        self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
     ) -> AsyncIterator[StreamChunk]:
+        send = options.sdk_options(_RAW_STREAM)
         for position, attempt in enumerate(attempts):
-            answer = StreamAccumulator()
-            chunks = self._astream_once(attempt, answer, send)
+            answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
+            deadline = self._deadline(options, streaming=True)
+            chunks = self._astream_once(attempt, answer, send, deadline)
             try:
                 first = await chunks.__anext__()
             except StopAsyncIteration:
@@ -218,47 +323,49 @@ class Gateway:
             return
 
     def _stream_once(
-        self, body: dict[str, Any], accumulator: StreamAccumulator, send: Any
+        self,
+        body: dict[str, Any],
+        accumulator: StreamAccumulator,
+        send: Any,
+        deadline: Deadline,
     ) -> Iterator[StreamChunk]:
-        content = encode_body(body)
-        client = self.clients.sync_client()
-        response = client.post(_PATH, cast_to=http.Response, content=content, options=send)
+        response = self._post(encode_body(body), send, deadline)
         try:
             if not _is_event_stream(response):
-                yield from accumulator.take_result(parse_completion_bytes(response.read()))
+                content = _read_body(response, deadline, self.settings.max_body_bytes)
+                yield from accumulator.take_result(parse_completion_bytes(content))
                 return
-            try:
+            with _reading(response, deadline, accumulator):
                 for data in response.iter_bytes():
-                    yield from accumulator.feed(data)
-            except http.TimeoutException as exc:
-                raise _timed_out(exc) from exc
-            except http.TransportError as exc:
-                raise _interrupted(accumulator.chunks_seen, exc) from exc
+                    seen = accumulator.chunks_seen
+                    chunks = accumulator.feed(data)
+                    deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
+                    yield from chunks
             yield from accumulator.close()
         finally:
             response.close()
 
     async def _astream_once(
-        self, body: dict[str, Any], accumulator: StreamAccumulator, send: Any
+        self,
+        body: dict[str, Any],
+        accumulator: StreamAccumulator,
+        send: Any,
+        deadline: Deadline,
     ) -> AsyncGenerator[StreamChunk, None]:
-        content = encode_body(body)
-        client = self.clients.async_client()
-        response = await client.post(_PATH, cast_to=http.Response, content=content, options=send)
+        response = await self._apost(encode_body(body), send, deadline)
         try:
             if not _is_event_stream(response):
-                for chunk in accumulator.take_result(
-                    parse_completion_bytes(await response.aread())
-                ):
+                content = await _aread_body(response, deadline, self.settings.max_body_bytes)
+                for chunk in accumulator.take_result(parse_completion_bytes(content)):
                     yield chunk
                 return
-            try:
+            with _reading(response, deadline, accumulator):
                 async for data in response.aiter_bytes():
-                    for chunk in accumulator.feed(data):
+                    seen = accumulator.chunks_seen
+                    chunks = accumulator.feed(data)
+                    deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
+                    for chunk in chunks:
                         yield chunk
-            except http.TimeoutException as exc:
-                raise _timed_out(exc) from exc
-            except http.TransportError as exc:
-                raise _interrupted(accumulator.chunks_seen, exc) from exc
             for chunk in accumulator.close():
                 yield chunk
         finally:

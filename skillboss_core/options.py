@@ -7,6 +7,8 @@ like every body parameter, before anything is sent.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -22,18 +24,61 @@ class _Unset:
 
 
 UNSET: Final = _Unset()
-OPTION_NAMES = frozenset({"timeout", "max_retries", "extra_headers", "extra_query"})
+OPTION_NAMES = frozenset(
+    {"timeout", "max_retries", "extra_headers", "extra_query", "stream_chunk_timeout"}
+)
 _QUERY_VALUE = (str, int, float, bool)
+# RFC 9110 field names; values printable Latin-1 (what HTTP/1.1 can carry).
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+# Headers the core sets itself: overriding them would swap the key or break raw reading.
+RESERVED_HEADERS = frozenset({"authorization", "content-type", "x-stainless-raw-response"})
+
+
+def _seconds(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidParameterError(
+            f"{name} must be a positive, finite number of seconds or None, got {value!r}"
+        )
+    return float(value)
 
 
 def _timeout(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise InvalidParameterError(
-            f"timeout must be a positive number of seconds or None, got {value!r}"
-        )
-    return float(value)
+    return _seconds("timeout", value)
+
+
+def _chunk_timeout(value: Any) -> float | None:
+    return _seconds("stream_chunk_timeout", value)
+
+
+def check_headers(value: Any, what: str) -> dict[str, str]:
+    """Headers that HTTP can carry and that do not override the core's own; the error never
+    echoes a value (it may be a credential)."""
+    if not isinstance(value, Mapping) or not all(
+        isinstance(name, str) and isinstance(text, str) for name, text in value.items()
+    ):
+        raise InvalidParameterError(f"{what} must be a mapping of header names to string values")
+    for name, text in value.items():
+        shown = name if _HEADER_NAME.match(name) else repr(name.strip()[:40])
+        if not _HEADER_NAME.match(name):
+            raise InvalidParameterError(f"{what}: {shown} is not a valid header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise InvalidParameterError(
+                f"{what} may not set {name}: the key goes in api_key=..., and the core sets "
+                "the other reserved headers itself"
+            )
+        if not _HEADER_VALUE.match(text):
+            raise InvalidParameterError(
+                f"{what}[{shown!r}] holds a line break or a character HTTP headers cannot carry"
+            )
+    return dict(value)
 
 
 def _max_retries(value: Any) -> int:
@@ -43,17 +88,7 @@ def _max_retries(value: Any) -> int:
 
 
 def _headers(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, Mapping) or not all(
-        isinstance(name, str) and isinstance(text, str) for name, text in value.items()
-    ):
-        raise InvalidParameterError(
-            "extra_headers must be a mapping of header names to string values"
-        )
-    for name, text in value.items():
-        if any(char in name + text for char in "\r\n"):
-            # Never echo the value: it may be a credential.
-            raise InvalidParameterError(f"extra_headers[{name.strip()!r}] contains a line break")
-    return tuple(value.items())
+    return tuple(check_headers(value, "extra_headers").items())
 
 
 def _query(value: Any) -> tuple[tuple[str, Any], ...]:
@@ -68,10 +103,13 @@ def _query(value: Any) -> tuple[tuple[str, Any], ...]:
 
 @dataclass(frozen=True, slots=True)
 class RequestOptions:
-    """How one request is sent; fields left unset take the gateway settings' values."""
+    """How one request is sent; fields left unset take the gateway settings' values.
+    `stream_chunk_timeout` is the longest wait between two stream events (None: no limit
+    but the call's `timeout`); it is the core's, not the SDK's, so `sdk_options` leaves it."""
 
     timeout: float | _Unset | None = UNSET
     max_retries: int | None = None
+    stream_chunk_timeout: float | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
     extra_query: tuple[tuple[str, Any], ...] = ()
 
@@ -84,6 +122,7 @@ class RequestOptions:
             max_retries=(
                 None if given.get("max_retries") is None else _max_retries(given["max_retries"])
             ),
+            stream_chunk_timeout=_chunk_timeout(given.get("stream_chunk_timeout")),
             extra_headers=_headers(given["extra_headers"]) if given.get("extra_headers") else (),
             extra_query=_query(given["extra_query"]) if given.get("extra_query") else (),
         )

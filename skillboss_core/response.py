@@ -1,13 +1,136 @@
-"""Reading a non-streamed chat completion body into a ChatResult."""
+"""Reading a non-streamed chat completion body into a ChatResult.
+
+Also the shape checks a stream's events share: whatever a server sends, a malformed answer
+is a typed InvalidResponseError, never a KeyError or TypeError from deep inside a caller.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from skillboss_core.errors import InvalidResponseError, StreamError
+from skillboss_core.errors import InvalidResponseError, ResponseTooLargeError, StreamError
 from skillboss_core.results import ChatResult, ToolCall, Usage
 from skillboss_core.wire import default_call_id
+
+# The largest non-stream body read before giving up (a stream's cap is per event, stream.py).
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def too_large(cap: int, what: str, setting: str) -> ResponseTooLargeError:
+    """The error for a size cap passed: what passed it, the cap, and the setting to raise."""
+    return ResponseTooLargeError(
+        f"{what} is larger than its cap of {cap:,} bytes ({setting}); reading stopped there. "
+        f"Raise {setting} if answers this large are expected."
+    )
+
+
+class BodyBuffer:
+    """A non-stream body collected as it is read, refused as soon as it passes `max_bytes`,
+    so a broken or hostile server cannot make a call hold unbounded memory. The pieces are
+    joined once, at the end. `max_bytes` defaults to DEFAULT_MAX_BODY_BYTES."""
+
+    __slots__ = ("_parts", "_size", "max_bytes")
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self.max_bytes = DEFAULT_MAX_BODY_BYTES if max_bytes is None else max_bytes
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def expect(self, content_length: str | int | None) -> None:
+        """Refuse at once a body whose declared length is past the cap (before reading it);
+        a missing or unreadable length is left to `add`."""
+        try:
+            declared = int(content_length) if content_length is not None else 0
+        except ValueError:
+            return
+        if declared > self.max_bytes:
+            raise too_large(self.max_bytes, "The gateway's answer", "max_body_bytes")
+
+    def add(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size > self.max_bytes:
+            raise too_large(self.max_bytes, "The gateway's answer", "max_body_bytes")
+        self._parts.append(data)
+
+    def bytes(self) -> bytes:
+        """The whole body read so far."""
+        return b"".join(self._parts)
+
+
+# -- shape checks shared with stream.py --------------------------------------------------------
+
+
+def malformed(what: str, *, stream: bool = False) -> InvalidResponseError:
+    where = "a malformed stream event" if stream else "a malformed chat completion"
+    return InvalidResponseError(f"The gateway answered with {where}: {what}.")
+
+
+def text_or_none(value: Any) -> str | None:
+    """Metadata (id, model, fingerprint) is kept only when it is text: never worth failing."""
+    return value if isinstance(value, str) else None
+
+
+def whole_or_none(value: Any) -> int | None:
+    return value if type(value) is int else None  # not bool, not float
+
+
+def optional_text(value: Any, name: str, *, stream: bool = False) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise malformed(f"`{name}` is not a string", stream=stream)
+
+
+def object_or_empty(value: Any, name: str, *, stream: bool = False) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise malformed(f"`{name}` is not an object", stream=stream)
+
+
+def content_text(value: Any, *, stream: bool = False) -> str | None:
+    """`content` as text: a string, or the text of a list of content parts (some providers
+    send `[{"type": "text", "text": ...}]`; parts of other types carry no text)."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        raise malformed("`content` is neither text nor a list of content parts", stream=stream)
+    texts: list[str] = []
+    for part in value:
+        if not isinstance(part, dict):
+            raise malformed("a `content` part is not an object", stream=stream)
+        if part.get("type", "text") != "text":
+            continue
+        text = part.get("text")
+        if not isinstance(text, str):
+            raise malformed("a text part of `content` has no text", stream=stream)
+        texts.append(text)
+    return "".join(texts)
+
+
+def arguments_text(value: Any, *, stream: bool = False) -> str:
+    """Tool arguments as JSON text; an object (some providers send one) is serialised."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    raise malformed("tool call `arguments` are not a string", stream=stream)
+
+
+def logprob_entries(value: Any, *, stream: bool = False) -> list[dict[str, Any]] | None:
+    """`logprobs.content`: None, or a list of objects (adapters index into each one)."""
+    content = object_or_empty(value, "logprobs", stream=stream).get("content")
+    if content is None:
+        return None
+    if isinstance(content, list) and all(isinstance(entry, dict) for entry in content):
+        return content
+    raise malformed("`logprobs.content` is not a list of objects", stream=stream)
+
+
+# -- the non-stream body ---------------------------------------------------------------------
 
 
 def reasoning_of(message: dict[str, Any]) -> str | None:
@@ -22,6 +145,10 @@ def parse_completion_bytes(content: bytes) -> ChatResult:
     """Parse a response body (leading keep-alive whitespace allowed) into a ChatResult."""
     try:
         data = json.loads(content)
+    except RecursionError:
+        raise InvalidResponseError(
+            "The gateway answered 200 with JSON nested too deeply to read"
+        ) from None
     except ValueError:
         preview = content[:120].decode("utf-8", "replace")
         raise InvalidResponseError(
@@ -38,34 +165,57 @@ def parse_completion(data: dict[str, Any]) -> ChatResult:
         error = data["error"]
         message = error.get("message") if isinstance(error, dict) else str(error)
         raise StreamError(f"The gateway reported an error: {message}", body=data)
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices:
-        raise InvalidResponseError("The gateway answered without any choices")
-    choice = choices[0]
-    message = choice.get("message") or {}
-    tool_calls = [
-        ToolCall(
-            id=call.get("id") or default_call_id(position),
-            name=(call.get("function") or {}).get("name") or "",
-            arguments=(call.get("function") or {}).get("arguments") or "",
-            index=position,
+    choice = _first_choice(data.get("choices"))
+    message = choice.get("message")
+    if message is None:
+        raise InvalidResponseError(
+            "The gateway answered without a message (`choices[0].message` is missing or null)"
         )
-        for position, call in enumerate(message.get("tool_calls") or [])
-    ]
-    logprobs = choice.get("logprobs")
+    if not isinstance(message, dict):
+        raise malformed("`message` is not an object")
     usage = data.get("usage")
     return ChatResult(
-        id=data.get("id"),
-        model=data.get("model"),
-        content=message.get("content"),
+        id=text_or_none(data.get("id")),
+        model=text_or_none(data.get("model")),
+        content=content_text(message.get("content")),
         reasoning=reasoning_of(message),
-        refusal=message.get("refusal"),
-        tool_calls=tool_calls,
-        finish_reason=choice.get("finish_reason"),
+        refusal=optional_text(message.get("refusal"), "refusal"),
+        tool_calls=_tool_calls(message.get("tool_calls")),
+        finish_reason=optional_text(choice.get("finish_reason"), "finish_reason"),
         usage=Usage.from_json(usage) if isinstance(usage, dict) else None,
-        logprobs=logprobs.get("content") if isinstance(logprobs, dict) else None,
-        system_fingerprint=data.get("system_fingerprint"),
-        service_tier=data.get("service_tier"),
-        created=data.get("created"),
+        logprobs=logprob_entries(choice.get("logprobs")),
+        system_fingerprint=text_or_none(data.get("system_fingerprint")),
+        service_tier=text_or_none(data.get("service_tier")),
+        created=whole_or_none(data.get("created")),
         raw=data,
+    )
+
+
+def _first_choice(choices: Any) -> dict[str, Any]:
+    if choices is None or choices == []:
+        raise InvalidResponseError("The gateway answered without any choices")
+    if not isinstance(choices, list):
+        raise malformed("`choices` is not a list")
+    if not isinstance(choices[0], dict):
+        raise malformed("`choices[0]` is not an object")
+    return choices[0]
+
+
+def _tool_calls(calls: Any) -> list[ToolCall]:
+    if calls is None:
+        return []
+    if not isinstance(calls, list):
+        raise malformed("`tool_calls` is not a list")
+    return [_tool_call(position, call) for position, call in enumerate(calls)]
+
+
+def _tool_call(position: int, call: Any) -> ToolCall:
+    if not isinstance(call, dict):
+        raise malformed("a tool call is not an object")
+    function = object_or_empty(call.get("function"), "function")
+    return ToolCall(
+        id=optional_text(call.get("id"), "tool call id") or default_call_id(position),
+        name=optional_text(function.get("name"), "tool call name") or "",
+        arguments=arguments_text(function.get("arguments")),
+        index=position,
     )

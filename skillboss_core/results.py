@@ -3,11 +3,59 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from skillboss_core.errors import ToolArgumentsError
 from skillboss_core.wire import tool_call
+
+logger = logging.getLogger("skillboss_core")
+# Token figures longer than this are not counts (and int() refuses > 4,300 digits anyway).
+_MAX_DIGITS = 18
+_warned_about_usage = False
+
+
+def _warn_bad_figure(name: str, value: Any) -> None:
+    """Once per process: a gateway sending bad figures would otherwise flood the log."""
+    global _warned_about_usage
+    if not _warned_about_usage:
+        _warned_about_usage = True
+        logger.warning(
+            "The gateway reported token usage that is not a whole number (%s=%.60r); "
+            "it was counted as 0 (or dropped). Usage.raw keeps what was received.",
+            name,
+            value,
+        )
+
+
+def _token_count(data: dict[str, Any], name: str) -> int | None:
+    """A token figure as an int: whole floats and digit strings are converted; anything
+    else (NaN, infinities, negatives, bools, objects) is dropped, so it never costs the
+    answer nor reaches a framework's usage model. None when absent or dropped."""
+    value = data.get(name)
+    if value is None:
+        return None
+    count: int | None = None
+    if type(value) is int:
+        count = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        count = int(value)
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        count = int(value) if len(value) <= _MAX_DIGITS else None
+    if count is None or count < 0:
+        _warn_bad_figure(name, value)
+        return None
+    return count
+
+
+def _details(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name)
+    if value is None or isinstance(value, dict):
+        return value or {}
+    _warn_bad_figure(name, value)
+    return {}
 
 
 @dataclass(slots=True)
@@ -23,19 +71,19 @@ class Usage:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Usage:
-        prompt = data.get("prompt_tokens") or 0
-        completion = data.get("completion_tokens") or 0
-        prompt_details = data.get("prompt_tokens_details") or {}
-        completion_details = data.get("completion_tokens_details") or {}
-        cached = prompt_details.get("cached_tokens")
+        """Counts from the wire, always ints (see _token_count); `raw` is kept as received."""
+        prompt = _token_count(data, "prompt_tokens") or 0
+        completion = _token_count(data, "completion_tokens") or 0
+        cached = _token_count(_details(data, "prompt_tokens_details"), "cached_tokens")
         if cached is None:
-            cached = data.get("prompt_cache_hit_tokens")  # DeepSeek's name
+            cached = _token_count(data, "prompt_cache_hit_tokens")  # DeepSeek's name
+        completion_details = _details(data, "completion_tokens_details")
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
-            total_tokens=data.get("total_tokens") or prompt + completion,
+            total_tokens=_token_count(data, "total_tokens") or prompt + completion,
             cached_tokens=cached,
-            reasoning_tokens=completion_details.get("reasoning_tokens"),
+            reasoning_tokens=_token_count(completion_details, "reasoning_tokens"),
             raw=data,
         )
 
@@ -50,8 +98,14 @@ class ToolCall:
     index: int = 0
 
     def parsed_arguments(self) -> Any:
-        """The arguments as JSON; an empty string means no arguments."""
-        return json.loads(self.arguments) if self.arguments.strip() else {}
+        """The arguments as JSON; an empty string means no arguments. JSON nested too deeply
+        for the parser is a ToolArgumentsError (a ValueError), like any malformed JSON."""
+        if not self.arguments.strip():
+            return {}
+        try:
+            return json.loads(self.arguments)
+        except RecursionError:
+            raise ToolArgumentsError("arguments are JSON nested too deeply to read") from None
 
     def arguments_object(self) -> dict[str, Any]:
         """The arguments as the JSON object a tool is called with, or ToolArgumentsError

@@ -9,19 +9,24 @@ validated and a gateway built only the first time a combination is seen.
 
 from __future__ import annotations
 
+import os
 import threading
+from collections import OrderedDict
 from collections.abc import Hashable, Mapping
+from contextlib import suppress
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from skillboss_core.gateway import Gateway
+from skillboss_core.params import InvalidParameterError
 from skillboss_core.settings import GatewaySettings
 
-# Distinct settings kept at once; the oldest is forgotten first. A forgotten gateway is not
-# closed here (a call may still be using it): its pools close when it is collected.
-MAX_SHARED_GATEWAYS = 32
+# Distinct settings kept at once (per-tenant keys are distinct settings); the least recently
+# used is forgotten first. A forgotten gateway is not closed here (a call may still be using
+# it): its pools close when it is collected.
+MAX_SHARED_GATEWAYS = 256
 
-_gateways: dict[Hashable, Gateway] = {}
+_gateways: OrderedDict[Hashable, Gateway] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -34,29 +39,55 @@ def shared_gateway(
     default_headers: Mapping[str, str] | None,
 ) -> Gateway:
     """The gateway for these settings, built on first use and reused afterwards."""
+    if isinstance(api_key, str):  # assigned after construction, past the adapter's validation
+        api_key = SecretStr(api_key)
     headers = tuple(sorted(default_headers.items())) if default_headers else ()
     # SecretStr hashes and compares by value but never shows it in a repr of the key.
     key = (api_key, base_url, timeout, max_retries, headers)
     gateway = _gateways.get(key)
     if gateway is not None:
+        # KeyError: forgotten by another thread meanwhile; still a valid gateway to use.
+        with suppress(KeyError):
+            _gateways.move_to_end(key)
         return gateway
-    settings = GatewaySettings(
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        max_retries=max_retries,
-        default_headers=dict(default_headers) if default_headers else None,
-    )
+    try:
+        settings = GatewaySettings(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=dict(default_headers) if default_headers else None,
+        )
+    except ValidationError as exc:
+        raise InvalidParameterError(_first_problem(exc)) from None
     with _lock:
         gateway = _gateways.get(key)
         if gateway is None:
             while len(_gateways) >= MAX_SHARED_GATEWAYS:
-                del _gateways[next(iter(_gateways))]
+                _gateways.popitem(last=False)
             gateway = _gateways[key] = Gateway(settings)
     return gateway
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """A setting's problem in words, never its value (it may be the key)."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ())) or "settings"
+    return f"{where}: {str(error.get('msg', 'invalid')).removeprefix('Value error, ')}"
 
 
 def forget_shared_gateways() -> None:
     """Drop every shared gateway (tests; a process that must not reuse old pools)."""
     with _lock:
         _gateways.clear()
+
+
+def _unlock_in_forked_child() -> None:
+    # Another thread may have held the lock at the fork; the child's copy would stay locked.
+    # The cached gateways stay: their pools start afresh in the child (see ClientPool).
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_unlock_in_forked_child)

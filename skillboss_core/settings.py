@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
 from skillboss_core.errors import MissingAPIKeyError
+from skillboss_core.options import check_headers
+from skillboss_core.params import InvalidParameterError
+from skillboss_core.secrets import key_problem, looks_secret_header, masked_headers
 
 DEFAULT_BASE_URL = "https://api.skillboss.co/v1"
 DEFAULT_TIMEOUT = 60.0
@@ -32,22 +37,49 @@ class GatewaySettings(BaseModel):
     """Everything needed to reach the gateway; built eagerly, validated lazily for the key.
 
     The key may be absent at construction so that models can be created in tests and docs;
-    `require_api_key` raises a clear error at the first call instead.
+    `require_api_key` raises a clear error at the first call instead. A key that is present
+    must be one unbroken token (no pasted newline), and no error may quote it.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, hide_input_in_errors=True
+    )
 
     api_key: SecretStr | None = Field(default_factory=api_key_from_env, repr=False)
     base_url: str = Field(default_factory=base_url_from_env)
     timeout: float | None = Field(default=DEFAULT_TIMEOUT)
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
     default_headers: Mapping[str, str] | None = None
+    max_event_bytes: int | None = Field(default=None, gt=0)
+    """Cap on one stream event (None: skillboss_core.stream.DEFAULT_MAX_EVENT_BYTES, 64 MiB)."""
+    max_body_bytes: int | None = Field(default=None, gt=0)
+    """Cap on a whole answer body (None: skillboss_core.response.DEFAULT_MAX_BODY_BYTES)."""
+
+    @field_validator("default_headers")
+    @classmethod
+    def _sendable_headers(cls, value: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        if value:
+            try:
+                check_headers(value, "default_headers")
+            except InvalidParameterError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _sendable_key(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = None if value is None else key_problem(value.get_secret_value())
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("timeout")
     @classmethod
     def _positive_timeout(cls, value: float | None) -> float | None:
-        if value is not None and value <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds or None, got {value!r}")
+        if value is not None and (value <= 0 or not math.isfinite(value)):
+            raise ValueError(
+                f"timeout must be a positive, finite number of seconds or None, got {value!r}"
+            )
         return value
 
     @field_validator("base_url")
@@ -65,6 +97,15 @@ class GatewaySettings(BaseModel):
                 "or pass api_key=... (console keys are rejected by the gateway)."
             )
         return self.api_key.get_secret_value()
+
+    def secret_header_values(self) -> list[str]:
+        """Values of the default headers that carry credentials (Authorization, X-Api-Key...)."""
+        headers = self.default_headers or {}
+        return [value for name, value in headers.items() if looks_secret_header(name)]
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, masked_headers(value) if name == "default_headers" else value
 
     def headers(self) -> dict[str, str]:
         """Default headers plus a User-Agent naming this integration and its version."""

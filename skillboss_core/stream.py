@@ -12,71 +12,165 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from skillboss_core.errors import IncompleteStreamError, StreamError
+from skillboss_core.errors import IncompleteStreamError, ResponseTooLargeError, StreamError
+from skillboss_core.response import (
+    arguments_text,
+    content_text,
+    logprob_entries,
+    malformed,
+    object_or_empty,
+    optional_text,
+    too_large,
+    whole_or_none,
+)
 from skillboss_core.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
 from skillboss_core.wire import default_call_id
 
 _DONE = b"[DONE]"
+_BOM = b"\xef\xbb\xbf"
+# The largest single event (or line) held before giving up; see SSEDecoder.
+DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 # json.loads(bytes) re-detects the encoding per call; SSE is UTF-8, so decode directly.
 _decode_json = json.JSONDecoder().decode
+
+Events = list[tuple[str | None, bytes]]
+
+
+def _event_too_large(cap: int) -> ResponseTooLargeError:
+    return too_large(cap, "One stream event", "max_event_bytes")
 
 
 class SSEDecoder:
     """Incremental Server-Sent Events decoder: feed bytes, get (event, data) pairs.
 
-    Lines are split on bytes, so a multi-byte character cut between two network reads is
-    decoded whole. Comment lines (`: keep-alive`, `: OPENROUTER PROCESSING`) are skipped.
+    Follows the SSE spec: lines end in CR, LF or CRLF (a CRLF split between two reads is
+    one line end), a byte-order mark opening the stream is dropped, `data` and `event` are
+    read and other fields and comments (`: keep-alive`) skipped. Lines are split on bytes,
+    so a multi-byte character cut between two reads is decoded whole; a partial line is
+    kept as a list of pieces joined once, so a long line costs linear time. An event (or a
+    line) longer than `max_event_bytes` raises ResponseTooLargeError as soon as it passes.
     """
 
-    __slots__ = ("_buffer", "_data", "_event")
+    __slots__ = (
+        "_cr",
+        "_data",
+        "_data_size",
+        "_event",
+        "_head",
+        "_idle",
+        "_pending",
+        "_pending_size",
+        "max_event_bytes",
+    )
 
-    def __init__(self) -> None:
-        self._buffer = b""
+    def __init__(self, max_event_bytes: int | None = None) -> None:
+        self.max_event_bytes = (
+            DEFAULT_MAX_EVENT_BYTES if max_event_bytes is None else max_event_bytes
+        )
+        self._pending: list[bytes] = []  # the current line's pieces, not ended yet
+        self._pending_size = 0
+        self._data: list[bytes] = []  # the current event's data lines
+        self._data_size = 0
         self._event: str | None = None
-        self._data: list[bytes] = []
+        self._cr = False  # the last read ended in CR: an LF opening the next is its pair
+        self._head: bytes | None = b""  # the stream's first bytes until a BOM is ruled out
+        self._idle = False  # nothing held: a whole event in one read may take the fast path
 
-    def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
-        # Fast path: servers flush one `data: ...\n\n` event per network read.
+    def feed(self, chunk: bytes) -> Events:
+        # Fast path: servers flush one `data: ...\n\n` event per network read. Its only LF
+        # (0x0A) ends it, followed by a second; no CR (0x0D) anywhere; within the cap. (Byte
+        # values, not b"\r": `int in bytes` is a plain memchr, several times faster.)
         if (
-            not self._buffer
-            and not self._data
-            and self._event is None
+            self._idle
             and chunk.startswith(b"data:")
-            and chunk.find(b"\n") == len(chunk) - 2
-            and chunk.endswith(b"\n")
+            and chunk.find(0x0A) + 2 == len(chunk) <= self.max_event_bytes
+            and chunk[-1] == 0x0A
+            and 0x0D not in chunk
         ):
-            value = chunk[5:-2]
-            if value.endswith(b"\r"):
-                value = value[:-1]
-            return [(None, value[1:] if value.startswith(b" ") else value)]
-        buffer = self._buffer + chunk if self._buffer else chunk
-        lines = buffer.split(b"\n")
-        self._buffer = lines.pop()
-        events: list[tuple[str | None, bytes]] = []
-        for line in lines:
-            if line.endswith(b"\r"):
-                line = line[:-1]
-            if not line:
-                if self._data:
-                    events.append((self._event, b"\n".join(self._data)))
-                    self._data = []
-                self._event = None
-                continue
-            if line.startswith(b"data:"):
-                value = line[5:]
-                self._data.append(value[1:] if value.startswith(b" ") else value)
-            elif line.startswith(b"event:"):
-                self._event = line[6:].strip().decode("utf-8", "replace")
-            # comments (":..."), `id:` and `retry:` carry nothing for chat completions
+            return [(None, chunk[6:-2] if chunk[5] == 0x20 else chunk[5:-2])]
+        return self._feed(chunk)
+
+    def close(self) -> Events:
+        """Flush an event the server did not terminate with a blank line."""
+        events = self._feed(b"\n") if self._pending or self._head else []
+        self._dispatch(events)
         return events
 
-    def close(self) -> list[tuple[str | None, bytes]]:
-        """Flush an event the server did not terminate with a blank line."""
-        events = self.feed(b"\n\n") if self._buffer else []
+    def _feed(self, chunk: bytes) -> Events:
+        if self._head is not None:
+            chunk = self._without_bom(chunk)
+        if not chunk:
+            return []
+        if self._cr:
+            self._cr = False
+            if chunk[0] == 0x0A:
+                chunk = chunk[1:]
+        if 0x0D in chunk:
+            self._cr = chunk[-1] == 0x0D
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        events: Events = []
+        if lines:
+            if self._pending:
+                self._hold(lines[0])  # checks the cap before the line is joined
+                lines[0] = b"".join(self._pending)
+                self._pending, self._pending_size = [], 0
+            self._take_lines(lines, events)
+        if tail:
+            self._hold(tail)
+        self._idle = not (self._pending or self._data or self._cr) and self._event is None
+        return events
+
+    def _without_bom(self, chunk: bytes) -> bytes:
+        """The chunk without a leading BOM; b"" while the first bytes could still be one."""
+        head = self._head + chunk if self._head else chunk
+        if len(head) < len(_BOM) and _BOM.startswith(head):
+            self._head = head
+            return b""
+        self._head = None
+        return head[len(_BOM) :] if head.startswith(_BOM) else head
+
+    def _hold(self, piece: bytes) -> None:
+        """Keep a piece of a line not ended yet, refusing it once the event passes the cap."""
+        self._pending.append(piece)
+        self._pending_size += len(piece)
+        if self._pending_size + self._data_size > self.max_event_bytes:
+            raise _event_too_large(self.max_event_bytes)
+
+    def _take_lines(self, lines: list[bytes], events: Events) -> None:
+        for line in lines:
+            if not line:
+                self._dispatch(events)
+            elif line.startswith(b"data:"):  # `_add_data` inlined: the common line
+                value = line[6:] if line[5:6] == b" " else line[5:]
+                self._data.append(value)
+                self._data_size += len(value) + 1
+                if self._data_size > self.max_event_bytes:
+                    raise _event_too_large(self.max_event_bytes)
+            else:
+                self._other_field(line)
+
+    def _add_data(self, value: bytes) -> None:
+        self._data.append(value)
+        self._data_size += len(value) + 1
+        if self._data_size > self.max_event_bytes:
+            raise _event_too_large(self.max_event_bytes)
+
+    def _other_field(self, line: bytes) -> None:
+        """`data` without a colon, `event`; comments, `id`, `retry` and others carry nothing
+        for chat completions."""
+        name, colon, value = line.partition(b":")
+        if not colon and name == b"data":
+            self._add_data(b"")
+        elif name == b"event":
+            self._event = value.strip().decode("utf-8", "replace") or None
+
+    def _dispatch(self, events: Events) -> None:
         if self._data:
             events.append((self._event, b"\n".join(self._data)))
-            self._data = []
-        return events
+            self._data, self._data_size = [], 0
+        self._event = None
 
 
 def _is_high_surrogate(text: str) -> bool:
@@ -84,8 +178,9 @@ def _is_high_surrogate(text: str) -> bool:
 
 
 def _join_surrogates(text: str) -> str:
-    """Re-pair a surrogate pair that arrived split across two JSON deltas."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    """Re-pair a surrogate pair that arrived split across two JSON deltas; a lone
+    surrogate passes through unchanged, as it does in the SDK's own decoding."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
 @dataclass(slots=True)
@@ -101,6 +196,11 @@ class _Carry:
         if _is_high_surrogate(piece):
             self.pending = piece[-1]
             piece = piece[:-1]
+        return piece
+
+    def flush(self) -> str:
+        """At the end of the stream, a half pair that never found its other half."""
+        piece, self.pending = self.pending, ""
         return piece
 
 
@@ -128,16 +228,24 @@ def _stream_error(payload: Any, raw: bytes) -> StreamError:
     )
 
 
+def _first_choice(choices: list[Any]) -> dict[str, Any] | None:
+    """The choice with index 0 (n > 1 streams interleave their choices)."""
+    for choice in choices:
+        if not isinstance(choice, dict):
+            raise malformed("a choice is not an object", stream=True)
+    return next((c for c in choices if c.get("index", 0) == 0), None)
+
+
 class StreamAccumulator:
     """Turns SSE events into StreamChunks and keeps what is needed for the whole answer.
 
     The one accumulator of a streamed answer: adapters read the answer so far from its
     piece lists (which only grow, so "the first n pieces" is a stable snapshot) instead of
-    keeping copies of their own.
+    keeping copies of their own. A malformed event is an InvalidResponseError.
     """
 
-    def __init__(self) -> None:
-        self.decoder = SSEDecoder()
+    def __init__(self, *, max_event_bytes: int | None = None) -> None:
+        self.decoder = SSEDecoder(max_event_bytes)
         self.text_pieces: list[str] = []
         self.reasoning_pieces: list[str] = []
         self.refusal_pieces: list[str] = []
@@ -173,6 +281,9 @@ class StreamAccumulator:
             chunk = self.add_event(event, payload)
             if chunk is not None:
                 out.append(chunk)
+        held = self._flush_carries()
+        if held is not None:
+            out.append(held)
         if self.finish_reason is None:
             raise IncompleteStreamError(
                 "The stream ended before the model finished (no finish_reason"
@@ -190,6 +301,10 @@ class StreamAccumulator:
             return None
         try:
             data = _decode_json(payload.decode("utf-8", "surrogatepass"))
+        except RecursionError:
+            raise StreamError(
+                "The stream carried JSON nested too deeply to read", body=None
+            ) from None
         except ValueError:
             if event == "error":
                 raise _stream_error(None, payload) from None
@@ -202,8 +317,10 @@ class StreamAccumulator:
             raise _stream_error(data, payload)
         return self.add_json(data)
 
-    def add_json(self, data: dict[str, Any]) -> StreamChunk | None:
+    def add_json(self, data: Any) -> StreamChunk | None:
         """One parsed chunk object; usage is held back and emitted once by `close`."""
+        if not isinstance(data, dict):
+            raise malformed("the event is not a JSON object", stream=True)
         self.chunks_seen += 1
         chunk = StreamChunk()
         has_meta = self._take_meta(data, chunk)
@@ -214,17 +331,30 @@ class StreamAccumulator:
         if isinstance(usage, dict):
             self.usage = Usage.from_json(usage)
         choices = data.get("choices")
+        if not isinstance(choices, list):
+            if choices is not None:
+                raise malformed("`choices` is not a list", stream=True)
+            return chunk if has_meta else None
         if not choices:
             return chunk if has_meta else None
         choice = choices[0]
-        if choice.get("index", 0) != 0 or len(choices) > 1:
-            # n > 1 streams interleave their choices: read the first one only, as the
-            # non-streamed path does.
-            choice = next((c for c in choices if c.get("index", 0) == 0), None)
+        if len(choices) > 1 or not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            # read the first choice only, as the non-streamed path does
+            choice = _first_choice(choices)
             if choice is None:
                 return chunk if has_meta else None
-        delta = choice.get("delta") or {}
+        self._add_choice(choice, chunk)
+        return chunk
+
+    def _add_choice(self, choice: dict[str, Any], chunk: StreamChunk) -> None:
+        delta = choice.get("delta")
+        if delta is None:
+            delta = {}
+        elif not isinstance(delta, dict):
+            raise malformed("`delta` is not an object", stream=True)
         text = delta.get("content")
+        if text is not None and text.__class__ is not str:
+            text = content_text(text, stream=True)
         # A piece is kept only when non-empty after re-pairing surrogates, so each piece
         # in text_pieces is exactly one chunk's `text` (adapters count pieces by chunks).
         if text and (text := self._text_carry.take(text)):
@@ -241,69 +371,98 @@ class StreamAccumulator:
             self.reasoning_pieces.append(reasoning)
             chunk.reasoning = reasoning
         refusal = delta.get("refusal")
-        if refusal:
+        if refusal is not None and optional_text(refusal, "refusal", stream=True):
             self.refusal_pieces.append(refusal)
             chunk.refusal = refusal
         calls = delta.get("tool_calls")
-        if calls:
-            chunk.tool_calls = [self._add_call_delta(call) for call in calls]
+        if calls is not None:
+            if not isinstance(calls, list):
+                raise malformed("`tool_calls` is not a list", stream=True)
+            if calls:
+                chunk.tool_calls = [self._add_call_delta(call) for call in calls]
         logprobs = choice.get("logprobs")
-        if logprobs:
-            content = logprobs.get("content")
-            if content:
-                self.logprobs.extend(content)
-                chunk.logprobs = content
+        if logprobs is not None and (content := logprob_entries(logprobs, stream=True)):
+            self.logprobs.extend(content)
+            chunk.logprobs = content
         finish = choice.get("finish_reason")
-        if finish:
+        if finish is not None and optional_text(finish, "finish_reason", stream=True):
             self.finish_reason = finish
             chunk.finish_reason = finish
-        return chunk
 
     def _take_meta(self, data: dict[str, Any], chunk: StreamChunk) -> bool:
+        """Metadata from the first chunk carrying it; values that are not text are ignored."""
         found = False
-        if self.id is None and data.get("id"):
-            self.id = chunk.id = data["id"]
-            self.created = data.get("created")
+        if self.id is None and (value := data.get("id")) and isinstance(value, str):
+            self.id = chunk.id = value
+            self.created = whole_or_none(data.get("created"))
             found = True
-        if self.model is None and data.get("model"):
-            self.model = chunk.model = data["model"]
+        if self.model is None and (value := data.get("model")) and isinstance(value, str):
+            self.model = chunk.model = value
             found = True
-        if self.system_fingerprint is None and data.get("system_fingerprint"):
-            self.system_fingerprint = chunk.system_fingerprint = data["system_fingerprint"]
+        if (
+            self.system_fingerprint is None
+            and (value := data.get("system_fingerprint"))
+            and isinstance(value, str)
+        ):
+            self.system_fingerprint = chunk.system_fingerprint = value
             found = True
-        if self.service_tier is None and data.get("service_tier"):
-            self.service_tier = chunk.service_tier = data["service_tier"]
+        if (
+            self.service_tier is None
+            and (value := data.get("service_tier"))
+            and isinstance(value, str)
+        ):
+            self.service_tier = chunk.service_tier = value
             found = True
         return found
 
-    def _add_call_delta(self, call: dict[str, Any]) -> ToolCallDelta:
-        index = self._index_of(call)
+    def _add_call_delta(self, call: Any) -> ToolCallDelta:
+        if not isinstance(call, dict):
+            raise malformed("a tool call is not an object", stream=True)
+        call_id = optional_text(call.get("id"), "tool call id", stream=True)
+        function = object_or_empty(call.get("function"), "function", stream=True)
+        name = optional_text(function.get("name"), "tool call name", stream=True)
+        arguments = arguments_text(function.get("arguments"), stream=True)
+        index = self._index_of(call, call_id)
         state = self.calls.get(index)
         if state is None:
             state = self.calls[index] = CallSoFar()
-        function = call.get("function") or {}
         new_id = new_name = None
-        if not state.id and call.get("id"):
-            state.id = new_id = call["id"]
-        if not state.name and function.get("name"):
-            state.name = new_name = function["name"]
-        arguments = function.get("arguments") or ""
+        if not state.id and call_id:
+            state.id = new_id = call_id
+        if not state.name and name:
+            state.name = new_name = name
         if arguments and (arguments := state.carry.take(arguments)):
             state.arguments.append(arguments)
         return ToolCallDelta(index=index, id=new_id, name=new_name, arguments=arguments)
 
-    def _index_of(self, call: dict[str, Any]) -> int:
+    def _index_of(self, call: dict[str, Any], call_id: str | None) -> int:
         index = call.get("index")
         if isinstance(index, int):
             return index
         # Some servers omit the index: match by id, else a new id opens a new call.
-        call_id = call.get("id")
         for known, state in self.calls.items():
             if call_id and state.id == call_id:
                 return known
         if call_id or not self.calls:
             return len(self.calls)
         return max(self.calls)
+
+    def _flush_carries(self) -> StreamChunk | None:
+        """Half surrogate pairs still held at the end go into the answer, not away."""
+        chunk = StreamChunk()
+        if text := self._text_carry.flush():
+            self.text_pieces.append(text)
+            chunk.text = text
+        if reasoning := self._reasoning_carry.flush():
+            self.reasoning_pieces.append(reasoning)
+            chunk.reasoning = reasoning
+        deltas: list[ToolCallDelta] = []
+        for index, state in sorted(self.calls.items()):
+            if arguments := state.carry.flush():
+                state.arguments.append(arguments)
+                deltas.append(ToolCallDelta(index, None, None, arguments))
+        chunk.tool_calls = deltas or None
+        return chunk if chunk.text or chunk.reasoning or deltas else None
 
     def take_result(self, result: ChatResult) -> list[StreamChunk]:
         """A whole answer from a server that ignored `stream: true`, held like a stream's."""

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import multiprocessing
+import os
 import pickle
+import select
+import signal
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +22,7 @@ from llama_index.core.llms import ChatMessage
 
 from tests.faults.callers import Target, _langchain, _llamaindex
 from tests.faults.cancel import cancel_mid_stream
-from tests.support.scripted_gateway import ScriptedGateway
+from tests.support.scripted_gateway import ScriptedGateway, message_text
 
 ADAPTERS = ["langchain", "llamaindex"]
 
@@ -120,3 +127,140 @@ def test_model_runs_in_a_process_pool(kind: str, gateway_server: ScriptedGateway
     with context.Pool(2) as pool:
         answers = pool.map(_worker, [payload, payload])
     assert all(answers)
+
+
+# -- fork: the child must not share the parent's pooled sockets ------------------------------
+
+
+def _echo(body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """Answer with the asker's own words, a little later (so two askers would overlap)."""
+    text = message_text(body["messages"][-1]["content"])
+    time.sleep(0.005)
+    completion = {
+        "id": "chatcmpl-echo",
+        "object": "chat.completion",
+        "created": 1,
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+    return 200, {"Content-Type": "application/json"}, json.dumps(completion).encode()
+
+
+def _cross_talk(kind: str, model: Any, who: str) -> list[str]:
+    """Questions one after another, then from four threads; every answer that is not the
+    asker's own words (or the error it raised)."""
+
+    def one(number: int) -> str:
+        text = f"{who}-{number}"
+        try:
+            answer = ask(kind, model, text)
+        except Exception as exc:
+            return f"{text} raised {exc!r}"
+        return "" if answer == text else f"{text} got {answer!r}"
+
+    found = [one(number) for number in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        found += pool.map(one, range(8, 40))
+    return [problem for problem in found if problem]
+
+
+def _read_report(fd: int, pid: int, seconds: float) -> list[str]:
+    chunks = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                os.waitpid(pid, 0)
+                return list(json.loads(b"".join(chunks) or b'["the child reported nothing"]'))
+            chunks.append(chunk)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return ["the child did not finish"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_parent_and_forked_child_never_read_each_others_answers(
+    kind: str, gateway_server: ScriptedGateway
+) -> None:
+    gateway_server.script(_echo)
+    model = build(kind, gateway_server)
+    assert ask(kind, model, "before the fork") == "before the fork"  # a kept-alive socket
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded process"
+        pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into pytest
+        try:
+            os.close(read_end)
+            report = _cross_talk(kind, model, "child")
+            os.write(write_end, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        parent = _cross_talk(kind, model, "parent")
+    finally:
+        child = _read_report(read_end, pid, seconds=60)
+        os.close(read_end)
+    assert parent == [] and child == []
+
+
+# -- close, aclose, with, async with ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_close_releases_connections_and_the_next_call_reconnects(
+    kind: str, gateway_server: ScriptedGateway
+) -> None:
+    model = build(kind, gateway_server)
+    ask(kind, model, "one")
+    ask(kind, model, "two")
+    assert gateway_server.connections_opened == 1
+    model.close()
+    ask(kind, model, "after close")
+    assert gateway_server.connections_opened == 2
+    with model as same:
+        assert same is model
+    ask(kind, model, "after with")
+    assert gateway_server.connections_opened == 3
+
+
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_aclose_closes_the_running_loops_pool(kind: str, gateway_server: ScriptedGateway) -> None:
+    model = build(kind, gateway_server)
+
+    async def main() -> None:
+        async with model as same:
+            assert same is model
+            await aask(kind, model, "one", False)
+            await aask(kind, model, "two", True)
+        assert gateway_server.connections_opened == 1
+        await aask(kind, model, "after aclose", False)
+        assert gateway_server.connections_opened == 2
+        await model.aclose()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_many_asyncio_runs_on_one_model_leave_nothing_unclosed(
+    kind: str, gateway_server: ScriptedGateway
+) -> None:
+    model = build(kind, gateway_server)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for number in range(200):
+            assert asyncio.run(aask(kind, model, "hi", number % 2 == 1))
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == []

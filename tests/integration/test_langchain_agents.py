@@ -600,6 +600,33 @@ def test_streamed_refusal_is_a_standard_content_block(
     assert [b["refusal"] for b in refusals] == [REFUSAL], message.content_blocks
 
 
+@pytest.mark.parametrize("style", ["stream", "astream"])
+def test_streamed_refusal_in_v1_content(gateway_server: ScriptedGateway, style: str) -> None:
+    """Every chunk names the provider, so each one's refusal piece becomes a v1 block and the
+    merged message holds the whole refusal (before: the v1 merge had no refusal at all)."""
+    pieces = [REFUSAL[i : i + 5] for i in range(0, len(REFUSAL), 5)]
+    gateway_server.script(lambda body: sse_answer(sse_chunks([], refusal_pieces=pieces)))
+    message = merged(run(chat(gateway_server, output_version="v1"), style))
+    assert isinstance(message.content, list)
+    refusals = [b for b in message.content if is_refusal_block(b)]
+    assert "".join(b["refusal"] for b in refusals) == REFUSAL, message.content
+
+
+def test_a_refused_v1_turn_can_be_sent_back(gateway_server: ScriptedGateway) -> None:
+    """The conversation goes on after a refusal stored as a v1 block (before: the next call
+    raised "Cannot send a 'refusal' block in an assistant message")."""
+    answers = iter([completion(None, refusal=REFUSAL), completion("Sure, here is a poem.")])
+    gateway_server.script(lambda body: json_answer(next(answers)))
+    llm = chat(gateway_server, output_version="v1")
+    refused = llm.invoke("Help me with something bad.")
+    reply_ = llm.invoke(
+        [HumanMessage("Help me with something bad."), refused, HumanMessage("A poem?")]
+    )
+    assert reply_.text == "Sure, here is a poem."
+    sent = gateway_server.last_request.json["messages"][1]
+    assert sent == {"role": "assistant", "content": REFUSAL}
+
+
 def test_refusal_middleware_raises_model_refusal_error(gateway_server: ScriptedGateway) -> None:
     gateway_server.script(reply("", refusal=REFUSAL))
     agent = create_agent(

@@ -157,7 +157,45 @@ OVERFLOWS = {
             "type": "invalid_request_error",
         },
     ),
-    "proxy 413": (413, {"error": {"message": "Request too large: context window exceeded"}}),
+    "proxy 413": (413, {"error": {"message": "Request too large: exceeds the context window"}}),
+    "anthropic max_tokens wording": (
+        400,
+        {
+            "error": {
+                "message": "input length and `max_tokens` exceed context limit: 195000 + "
+                "8192 > 200000, decrease input length or `max_tokens` and try again"
+            }
+        },
+    ),
+    "vllm wording": (
+        400,
+        {
+            "object": "error",
+            "message": "This model's maximum context length is 32768 tokens. "
+            "However, you requested 40000 tokens",
+            "type": "BadRequestError",
+        },
+    ),
+    "vllm longer than": (
+        400,
+        {
+            "message": "The decoder prompt (length 40000) is longer than the maximum model length "
+            "of 32768."
+        },
+    ),
+    "openrouter upstream raw": (
+        400,
+        {
+            "error": {
+                "message": "Provider returned error",
+                "code": 400,
+                "metadata": {
+                    "raw": '{"error": "prompt is too long: 250000 tokens > 200000 maximum"}',
+                    "provider_name": "Anthropic",
+                },
+            }
+        },
+    ),
     "plain text body": (400, "context_length_exceeded"),
 }
 
@@ -179,6 +217,8 @@ def test_context_overflow_is_recognised_in_every_provider_wording(case: str) -> 
         "Invalid value for 'temperature': must be at most 2.",
         "max_tokens is too large: 999999. This model supports at most 16384 completion tokens.",
         "Invalid 'messages[0].content': string too long.",
+        "max_tokens must be at most the model's context window (8192)",
+        "Invalid image: input is too long to decode",
     ],
 )
 def test_an_ordinary_400_is_not_a_context_overflow(message: str) -> None:

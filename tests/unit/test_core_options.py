@@ -51,14 +51,19 @@ def test_timeout_none_per_call_means_wait_for_ever() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"timeout": 0}, "timeout must be a positive number"),
-        ({"timeout": "5"}, "timeout must be a positive number"),
-        ({"timeout": True}, "timeout must be a positive number"),
+        ({"timeout": 0}, "timeout must be a positive, finite number"),
+        ({"timeout": "5"}, "timeout must be a positive, finite number"),
+        ({"timeout": True}, "timeout must be a positive, finite number"),
         ({"max_retries": -1}, "max_retries must be an integer >= 0"),
         ({"max_retries": 1.5}, "max_retries must be an integer >= 0"),
         ({"extra_headers": {"X": 1}}, "extra_headers must be a mapping"),
         ({"extra_headers": ["X"]}, "extra_headers must be a mapping"),
-        ({"extra_headers": {"X": "a\r\nEvil: 1"}}, "line break"),
+        ({"extra_headers": {"X": "a\r\nEvil: 1"}}, "line break or a character"),
+        ({"extra_headers": {"Bad Name": "x"}}, "not a valid header name"),
+        ({"extra_headers": {"authorization": "Bearer x"}}, "may not set authorization"),
+        ({"extra_headers": {"X": "caf\u00e9\u2603"}}, "cannot carry"),
+        ({"timeout": float("nan")}, "finite"),
+        ({"timeout": float("inf")}, "finite"),
         ({"extra_query": {"q": object()}}, "extra_query must be a mapping"),
     ],
 )

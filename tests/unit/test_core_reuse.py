@@ -61,3 +61,23 @@ def test_the_cache_is_bounded() -> None:
     for port in range(reuse.MAX_SHARED_GATEWAYS + 5):
         shared_gateway(**settings(base_url=f"http://127.0.0.1:{port}/v1"))  # type: ignore[arg-type]
     assert len(reuse._gateways) == reuse.MAX_SHARED_GATEWAYS
+
+
+def test_the_most_recently_used_gateway_is_kept() -> None:
+    busy = shared_gateway(**settings())  # type: ignore[arg-type]
+    for port in range(reuse.MAX_SHARED_GATEWAYS + 5):
+        shared_gateway(**settings(base_url=f"http://127.0.0.1:{port}/v1"))  # type: ignore[arg-type]
+        assert shared_gateway(**settings()) is busy  # type: ignore[arg-type]
+
+
+def test_a_plain_string_key_is_held_as_a_secret() -> None:
+    gateway = shared_gateway(**settings(api_key="sk-plain-secret"))  # type: ignore[arg-type]
+    assert "sk-plain-secret" not in repr(list(reuse._gateways))
+    assert gateway.settings.require_api_key() == "sk-plain-secret"
+
+
+def test_bad_settings_set_after_construction_are_a_parameter_error() -> None:
+    from skillboss_core.params import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="timeout"):
+        shared_gateway(**settings(timeout=-1.0))  # type: ignore[arg-type]

@@ -98,3 +98,31 @@ def test_clients_of_closed_loops_are_dropped() -> None:
     for _ in range(5):
         asyncio.run(grab())
     assert len(gateway.clients._async) == 1  # only the most recent loop's client is kept
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        ({"Authorization": "Bearer other"}, "may not set Authorization"),
+        ({"Bad Name": "x"}, "not a valid header name"),
+        ({"X-Trace": "a\nb"}, "cannot carry"),
+    ],
+)
+def test_default_headers_are_checked_like_per_call_headers(
+    headers: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        GatewaySettings(default_headers=headers)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0, -1])
+def test_timeout_must_be_finite_and_positive(value: float) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        GatewaySettings(timeout=value)
+
+
+def test_size_caps_are_settings() -> None:
+    settings = GatewaySettings(max_event_bytes=1024, max_body_bytes=2048)
+    assert (settings.max_event_bytes, settings.max_body_bytes) == (1024, 2048)
+    with pytest.raises(ValueError):
+        GatewaySettings(max_body_bytes=0)

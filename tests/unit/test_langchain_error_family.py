@@ -41,6 +41,8 @@ def status_error(status: int, message: str = "provider said no") -> openai.APISt
         (500, openai.InternalServerError, lc.ModelAPIError, True),
         (503, openai.InternalServerError, lc.ModelAPIError, True),
         (418, openai.APIStatusError, lc.ModelAPIError, False),
+        (408, openai.APIStatusError, lc.ModelAPIError, True),
+        (409, openai.APIStatusError, lc.ModelAPIError, True),
         (599, openai.APIStatusError, lc.ModelAPIError, True),
     ],
 )
@@ -59,7 +61,7 @@ def test_each_status_is_both_an_sdk_and_a_langchain_error(
 def test_context_overflow_is_langchains_context_overflow_error() -> None:
     original = status_error(400, "This model's maximum context length is 8192 tokens.")
     translated = lc.as_langchain_error(original)
-    assert isinstance(translated, lc.ContextOverflowError)
+    assert isinstance(translated, lc.ContextOverflowError) and isinstance(translated, lc.ModelError)
     assert isinstance(translated, openai.BadRequestError)
     assert isinstance(translated, core.GatewayContextOverflowError)
     assert translated.is_retryable is False  # type: ignore[attr-defined]

@@ -71,8 +71,10 @@ def test_empty_events_produce_no_chunk() -> None:
 
 def test_metadata_keys_appear_on_exactly_one_chunk() -> None:
     messages = translate(stream())
+    # model_provider is on every chunk (merged as one value), so each chunk's content blocks
+    # go through the SkillBoss translator; the other keys appear once.
+    assert all(m.response_metadata.get("model_provider") == "skillboss" for m in messages)
     for key in (
-        "model_provider",
         "model_name",
         "id",
         "system_fingerprint",
@@ -127,7 +129,8 @@ def test_plain_text_chunks_are_bare() -> None:
     assert generation is not None
     message = generation.message
     assert message.content == "hi"
-    assert message.response_metadata == {} and message.additional_kwargs == {}
+    assert message.response_metadata == {"model_provider": "skillboss"}
+    assert message.additional_kwargs == {}
 
 
 def test_requested_model_is_reported_when_the_server_names_none() -> None:

@@ -97,7 +97,7 @@ def test_missing_key_fails_at_call_time_naming_the_variable(
         ({"top_logprobs": 5}, "top_logprobs needs logprobs=True"),
         ({"reasoning_effort": "extreme"}, "reasoning_effort must be one of"),
         ({"stop": ["a", "b", "c", "d", "e"]}, "at most 4"),
-        ({"timeout": 0}, "timeout must be a positive number"),
+        ({"timeout": 0}, "timeout must be a positive, finite number"),
         ({"api_base": "api.skillboss.co"}, "api_base must start with http"),
         ({"additional_kwargs": {"bogus": 1}}, "unknown parameter 'bogus'"),
         ({"model": " "}, "model must be a non-empty model id"),
