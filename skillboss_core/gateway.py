@@ -28,9 +28,11 @@ from skillboss_core.errors import (
     GatewayServerError,
     InvalidResponseError,
     StreamInterruptedError,
+    _ResponseContentError,
 )
 from skillboss_core.options import NO_OPTIONS, RequestOptions, _Unset
 from skillboss_core.params import InvalidParameterError
+from skillboss_core.redact import redact
 from skillboss_core.request import ChatRequest
 from skillboss_core.response import BodyBuffer, parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
@@ -114,6 +116,21 @@ def _reading(
         ) from exc
     except http.TransportError as exc:
         raise _interrupted(accumulator.chunks_seen if accumulator else 0, exc) from exc
+
+
+@contextmanager
+def _redacting(settings: GatewaySettings) -> Iterator[None]:
+    """Errors about a 200 answer (an `event: error`, a body that is not an answer) quote what
+    the server sent; a proxy that echoes the key must not put it into the error."""
+    try:
+        yield
+    except _ResponseContentError as error:
+        key = settings.api_key.get_secret_value() if settings.api_key else ""
+        secrets = [key, *settings.secret_header_values()]
+        error.message = redact(error.message, secrets)
+        error.args = tuple(redact(list(error.args), secrets))
+        error.body = redact(error.body, secrets)
+        raise
 
 
 def _body_retry_wait(attempt: int, deadline: Deadline) -> float:
@@ -234,7 +251,8 @@ class Gateway(ClosesConnections):
                 continue
             finally:
                 response.close()
-            return _stamp(parse_completion_bytes(data), body)
+            with _redacting(self.settings):
+                return _stamp(parse_completion_bytes(data), body)
         raise AssertionError("unreachable")
 
     async def _acomplete_once(
@@ -253,7 +271,8 @@ class Gateway(ClosesConnections):
                 continue
             finally:
                 await response.aclose()
-            return _stamp(parse_completion_bytes(data), body)
+            with _redacting(self.settings):
+                return _stamp(parse_completion_bytes(data), body)
         raise AssertionError("unreachable")
 
     # -- streaming ----------------------------------------------------------------------
@@ -331,17 +350,18 @@ class Gateway(ClosesConnections):
     ) -> Iterator[StreamChunk]:
         response = self._post(encode_body(body), send, deadline)
         try:
-            if not _is_event_stream(response):
-                content = _read_body(response, deadline, self.settings.max_body_bytes)
-                yield from accumulator.take_result(parse_completion_bytes(content))
-                return
-            with _reading(response, deadline, accumulator):
-                for data in response.iter_bytes():
-                    seen = accumulator.chunks_seen
-                    chunks = accumulator.feed(data)
-                    deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
-                    yield from chunks
-            yield from accumulator.close()
+            with _redacting(self.settings):
+                if not _is_event_stream(response):
+                    content = _read_body(response, deadline, self.settings.max_body_bytes)
+                    yield from accumulator.take_result(parse_completion_bytes(content))
+                    return
+                with _reading(response, deadline, accumulator):
+                    for data in response.iter_bytes():
+                        seen = accumulator.chunks_seen
+                        chunks = accumulator.feed(data)
+                        deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
+                        yield from chunks
+                yield from accumulator.close()
         finally:
             response.close()
 
@@ -354,20 +374,21 @@ class Gateway(ClosesConnections):
     ) -> AsyncGenerator[StreamChunk, None]:
         response = await self._apost(encode_body(body), send, deadline)
         try:
-            if not _is_event_stream(response):
-                content = await _aread_body(response, deadline, self.settings.max_body_bytes)
-                for chunk in accumulator.take_result(parse_completion_bytes(content)):
-                    yield chunk
-                return
-            with _reading(response, deadline, accumulator):
-                async for data in response.aiter_bytes():
-                    seen = accumulator.chunks_seen
-                    chunks = accumulator.feed(data)
-                    deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
-                    for chunk in chunks:
+            with _redacting(self.settings):
+                if not _is_event_stream(response):
+                    content = await _aread_body(response, deadline, self.settings.max_body_bytes)
+                    for chunk in accumulator.take_result(parse_completion_bytes(content)):
                         yield chunk
-            for chunk in accumulator.close():
-                yield chunk
+                    return
+                with _reading(response, deadline, accumulator):
+                    async for data in response.aiter_bytes():
+                        seen = accumulator.chunks_seen
+                        chunks = accumulator.feed(data)
+                        deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
+                        for chunk in chunks:
+                            yield chunk
+                for chunk in accumulator.close():
+                    yield chunk
         finally:
             await response.aclose()
 

@@ -246,3 +246,18 @@ def test_a_body_past_the_configured_cap_is_a_typed_error(gateway_server: Scripte
     )
     with Gateway(settings) as gateway, pytest.raises(ResponseTooLargeError, match="1,000 bytes"):
         gateway.complete({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+
+
+def _broken_gzip(_body: dict[str, object]) -> tuple[int, dict[str, str], bytes]:
+    """A body that claims gzip but is not (a proxy that mangled it)."""
+    return 200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, b"not gzip"
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda caller: caller.name)
+def test_a_broken_gzip_body_is_a_typed_error(
+    caller: Caller, gateway_server: ScriptedGateway
+) -> None:
+    """Before: a raw httpx.DecodingError escaped every call style."""
+    gateway_server.script(_broken_gzip)
+    with pytest.raises(InvalidResponseError, match="could not be decoded"):
+        caller.call(Target(gateway_server.base_url, max_retries=0, timeout=5.0))

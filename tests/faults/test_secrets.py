@@ -320,3 +320,29 @@ def test_a_key_sent_over_plain_http_to_another_host_warns_once() -> None:
 )
 def test_loopback_and_https_do_not_warn(base_url: str) -> None:
     assert _cleartext_warnings(base_url, builds=1) == []
+
+
+def _echoing_stream_error(body: dict[str, object]) -> tuple[int, dict[str, str], bytes]:
+    """A 200 answer whose error text quotes the request's Authorization header."""
+    error = {"error": {"message": f"upstream saw Authorization: Bearer {KEY} and key {KEY}"}}
+    payload = json.dumps(error).encode()
+    if body.get("stream"):
+        return (
+            200,
+            {"Content-Type": "text/event-stream"},
+            b"event: error\ndata: " + payload + b"\n\n",
+        )
+    return 200, {"Content-Type": "application/json"}, payload
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda caller: caller.name)
+def test_a_key_echoed_inside_a_200_answer_is_redacted(
+    caller: Caller, gateway_server: ScriptedGateway
+) -> None:
+    gateway_server.script(_echoing_stream_error)
+    with pytest.raises(Exception) as caught:
+        caller.call(Target(gateway_server.base_url, max_retries=0))
+    error = caught.value
+    for text in (str(error), repr(error), repr(getattr(error, "body", None))):
+        assert KEY not in text, text
+    assert "[redacted]" in str(error)
