@@ -22,7 +22,6 @@ from skillboss_core.deadline import current as current_deadline
 from skillboss_core.errors import map_status_error
 from skillboss_core.loop_clients import LoopClient
 from skillboss_core.redact import remember
-from skillboss_core.secrets import looks_secret_header
 from skillboss_core.settings import GatewaySettings
 
 # Bounded in total; every connection may stay alive, or httpcore closes the extras while
@@ -36,12 +35,13 @@ class _GatewayClientMixin:
 
     organization: str | None
     project: str | None
-    api_key: str
+    _hidden: list[str]
 
-    def _forget_openai_identity(self) -> None:
+    def _adopt(self, settings: GatewaySettings) -> None:
         # The SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID; they mean nothing here.
         self.organization = None
         self.project = None
+        self._hidden = settings.values_to_hide()
 
     def _should_retry(self, response: Any) -> bool:
         # 402 (and other caller errors) cannot succeed on retry, whatever x-should-retry says.
@@ -52,13 +52,7 @@ class _GatewayClientMixin:
     def _make_status_error(
         self, err_msg: str, *, body: object, response: Any
     ) -> openai.APIStatusError:
-        return map_status_error(err_msg, body=body, response=response, secrets=self._secrets())
-
-    def _secrets(self) -> list[str]:
-        """What an error body must not repeat: the key and secret header values sent."""
-        headers: dict[str, Any] = dict(getattr(self, "default_headers", {}))
-        sent = [value for name, value in headers.items() if looks_secret_header(name)]
-        return [self.api_key, *(value for value in sent if isinstance(value, str))]
+        return map_status_error(err_msg, body=body, response=response, secrets=self._hidden)
 
     def _calculate_retry_timeout(self, *args: Any, **kwargs: Any) -> float:
         wait = float(super()._calculate_retry_timeout(*args, **kwargs))  # type: ignore[misc]
@@ -90,7 +84,7 @@ def _key_to_send(settings: GatewaySettings) -> str:
     """The key, once the log filter knows it and a clear-text destination has been warned of."""
     key = settings.require_api_key()
     warn_if_cleartext(settings.base_url)
-    remember(key, *settings.secret_header_values())
+    remember(*settings.values_to_hide())
     return key
 
 
@@ -109,7 +103,7 @@ def build_sync_client(settings: GatewaySettings) -> openai.OpenAI:
     """A sync SDK client on a connection pool of our own."""
     pool = http.Client(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
     client = _SyncGatewayClient(http_client=pool, **_sdk_kwargs(settings))
-    client._forget_openai_identity()
+    client._adopt(settings)
     return client
 
 
@@ -117,7 +111,7 @@ def build_async_client(settings: GatewaySettings) -> openai.AsyncOpenAI:
     """An async SDK client on a connection pool bound to the running event loop."""
     pool = http.AsyncClient(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
     client = _AsyncGatewayClient(http_client=pool, **_sdk_kwargs(settings))
-    client._forget_openai_identity()
+    client._adopt(settings)
     return client
 
 

@@ -125,8 +125,7 @@ def _redacting(settings: GatewaySettings) -> Iterator[None]:
     try:
         yield
     except _ResponseContentError as error:
-        key = settings.api_key.get_secret_value() if settings.api_key else ""
-        secrets = [key, *settings.secret_header_values()]
+        secrets = settings.values_to_hide()
         error.message = redact(error.message, secrets)
         error.args = tuple(redact(list(error.args), secrets))
         error.body = redact(error.body, secrets)
@@ -359,7 +358,7 @@ class Gateway(ClosesConnections):
                     for data in response.iter_bytes():
                         seen = accumulator.chunks_seen
                         chunks = accumulator.feed(data)
-                        deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
+                        deadline.after_read(events=accumulator.chunks_seen != seen)
                         yield from chunks
                 yield from accumulator.close()
         finally:
@@ -384,7 +383,7 @@ class Gateway(ClosesConnections):
                     async for data in response.aiter_bytes():
                         seen = accumulator.chunks_seen
                         chunks = accumulator.feed(data)
-                        deadline.after_read(events=accumulator.chunks_seen != seen or bool(chunks))
+                        deadline.after_read(events=accumulator.chunks_seen != seen)
                         for chunk in chunks:
                             yield chunk
                 for chunk in accumulator.close():

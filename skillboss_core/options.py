@@ -35,7 +35,8 @@ _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
 RESERVED_HEADERS = frozenset({"authorization", "content-type", "x-stainless-raw-response"})
 
 
-def _seconds(name: str, value: Any) -> float | None:
+def check_seconds(name: str, value: Any) -> float | None:
+    """A positive, finite number of seconds, or None; the one rule for every timeout."""
     if value is None:
         return None
     if (
@@ -51,11 +52,11 @@ def _seconds(name: str, value: Any) -> float | None:
 
 
 def _timeout(value: Any) -> float | None:
-    return _seconds("timeout", value)
+    return check_seconds("timeout", value)
 
 
 def _chunk_timeout(value: Any) -> float | None:
-    return _seconds("stream_chunk_timeout", value)
+    return check_seconds("stream_chunk_timeout", value)
 
 
 def check_headers(value: Any, what: str) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -12,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
 from skillboss_core.errors import MissingAPIKeyError
-from skillboss_core.options import check_headers
-from skillboss_core.params import InvalidParameterError
+from skillboss_core.options import check_headers, check_seconds
 from skillboss_core.secrets import key_problem, looks_secret_header, masked_headers
 
 DEFAULT_BASE_URL = "https://api.skillboss.co/v1"
@@ -59,10 +57,7 @@ class GatewaySettings(BaseModel):
     @classmethod
     def _sendable_headers(cls, value: Mapping[str, str] | None) -> Mapping[str, str] | None:
         if value:
-            try:
-                check_headers(value, "default_headers")
-            except InvalidParameterError as exc:
-                raise ValueError(str(exc)) from None
+            check_headers(value, "default_headers")  # an InvalidParameterError is a ValueError
         return value
 
     @field_validator("api_key")
@@ -76,11 +71,7 @@ class GatewaySettings(BaseModel):
     @field_validator("timeout")
     @classmethod
     def _positive_timeout(cls, value: float | None) -> float | None:
-        if value is not None and (value <= 0 or not math.isfinite(value)):
-            raise ValueError(
-                f"timeout must be a positive, finite number of seconds or None, got {value!r}"
-            )
-        return value
+        return check_seconds("timeout", value)
 
     @field_validator("base_url")
     @classmethod
@@ -98,10 +89,12 @@ class GatewaySettings(BaseModel):
             )
         return self.api_key.get_secret_value()
 
-    def secret_header_values(self) -> list[str]:
-        """Values of the default headers that carry credentials (Authorization, X-Api-Key...)."""
+    def values_to_hide(self) -> list[str]:
+        """What no error or log may repeat: the key and the values of the default headers that
+        carry credentials (Proxy-Authorization, X-Api-Key, ...)."""
+        key = [self.api_key.get_secret_value()] if self.api_key else []
         headers = self.default_headers or {}
-        return [value for name, value in headers.items() if looks_secret_header(name)]
+        return key + [value for name, value in headers.items() if looks_secret_header(name)]
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
