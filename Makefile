@@ -36,7 +36,7 @@ venv: $(UV) ## install .venv from uv.lock (every extra and the dev group)
 	@$(UV) sync --locked --all-extras --python "$(PYTHON)"
 
 demo: venv ## run every example: live with SKILLBOSS_WHOLESALE_KEY, else replayed from cassettes
-	$(BIN)/python examples/run_all.py
+	$(BIN)/python -m demo.run
 
 test: lint typecheck pytest ## ruff, mypy --strict and the whole suite, on the lock (what CI runs first)
 
@@ -109,19 +109,19 @@ bench: venv ## overhead against the raw openai SDK and the peers (about 4 minute
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 # Re-record every cassette against the live gateway (needs SKILLBOSS_WHOLESALE_KEY): the
-# examples first (each records its own when SKILLBOSS_RECORD is set, see
-# examples/_gateway_mode.py), then the replay suites and the README snippets; the replay run of
+# examples first (demo/run.py records around each unchanged example, see demo/replay.py),
+# then the replay suites and the README snippets; the replay run of
 # tests/replay/test_examples.py then checks the freshly recorded example cassettes.
 RECORDED_TESTS := tests/replay tests/unit/test_readme.py
 
 record: ## re-record every cassette against the live gateway (needs SKILLBOSS_WHOLESALE_KEY)
 	@test -n "$$SKILLBOSS_WHOLESALE_KEY" || { echo "make record needs SKILLBOSS_WHOLESALE_KEY (a SkillBoss wholesale key); make record-local needs none"; exit 2; }
 	@$(MAKE) --no-print-directory venv
-	SKILLBOSS_RECORD=live $(BIN)/python examples/run_all.py
+	SKILLBOSS_RECORD=live $(BIN)/python -m demo.run
 	SKILLBOSS_RECORD=live $(BIN)/python -m pytest -q $(RECORDED_TESTS)
 
 record-local: venv ## re-record against the scripted gateway on 127.0.0.1 (no key, no network)
-	SKILLBOSS_RECORD=local $(BIN)/python examples/run_all.py
+	SKILLBOSS_RECORD=local $(BIN)/python -m demo.run
 	SKILLBOSS_RECORD=local $(BIN)/python -m pytest -q $(RECORDED_TESTS)
 
 clean: ## remove every venv and cache

@@ -8,17 +8,18 @@ constructor, which this script prints as a diff before running the chains.
 langchain-openai is not a dependency of this project, so only the ChatSkillBoss side runs
 here; with langchain-openai installed, `build_support_chain(ChatOpenAI(...))` is the same call.
 
-Run: python examples/drop_in_swap.py
-- With SKILLBOSS_WHOLESALE_KEY set it talks to the live gateway.
-- Without it, it replays cassettes/examples/drop_in_swap.yaml (no network, no key).
-- SKILLBOSS_RECORD=local re-records that cassette against the project's scripted gateway.
+Plain user code: copy it into a project and run it with a wholesale key.
+    pip install ".[langchain]"   # in a clone of skillboss-integrations (not on PyPI yet)
+    export SKILLBOSS_WHOLESALE_KEY=...
+    python drop_in_swap.py
+It calls SKILLBOSS_BASE_URL if set, else https://api.skillboss.co/v1. Without a key,
+`make demo` in the clone replays answers recorded earlier for this script.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from _gateway_mode import gateway_mode
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
@@ -93,25 +94,24 @@ def swap_diff() -> list[str]:
 
 
 def main() -> None:
-    with gateway_mode(__file__) as connection:
-        print("\nThe swap (build_reply_chain and build_support_chain do not change):")
-        for line in swap_diff():
-            print(f"  {line}")
-        llm = ChatSkillBoss(model=SKILLBOSS_MODEL, **SETTINGS, **connection)
+    print("\nThe swap (build_reply_chain and build_support_chain do not change):")
+    for line in swap_diff():
+        print(f"  {line}")
+    llm = ChatSkillBoss(model=SKILLBOSS_MODEL, **SETTINGS)
 
-        # 1. prompt | model | parser, streamed: text appears as it arrives.
-        print("\nreply chain (streamed): ", end="")
-        for piece in build_reply_chain(llm).stream({"question": "Greet a new customer briefly."}):
-            print(piece, end="", flush=True)
-        print()
+    # 1. prompt | model | parser, streamed: text appears as it arrives.
+    print("\nreply chain (streamed): ", end="")
+    for piece in build_reply_chain(llm).stream({"question": "Greet a new customer briefly."}):
+        print(piece, end="", flush=True)
+    print()
 
-        # 2. The same prompt with a tool: the model calls it, the result goes back, it answers.
-        question = "What is the status of order id A1042?"
-        print(f"\nsupport chain: {question}")
-        state = build_support_chain(llm).invoke({"question": question})
-        for call, result in zip(state["call"].tool_calls, state["results"], strict=True):
-            print(f"[tool] {call['name']}({call['args']}) -> {result.content}")
-        print("answer:", state["answer"])
+    # 2. The same prompt with a tool: the model calls it, the result goes back, it answers.
+    question = "What is the status of order id A1042?"
+    print(f"\nsupport chain: {question}")
+    state = build_support_chain(llm).invoke({"question": question})
+    for call, result in zip(state["call"].tool_calls, state["results"], strict=True):
+        print(f"[tool] {call['name']}({call['args']}) -> {result.content}")
+    print("answer:", state["answer"])
 
 
 if __name__ == "__main__":

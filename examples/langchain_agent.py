@@ -1,14 +1,15 @@
 """A tool-calling agent loop on ChatSkillBoss: tools bound, called, fed back; answer streamed.
 
-Run: python examples/langchain_agent.py
-- With SKILLBOSS_WHOLESALE_KEY set it talks to the live gateway.
-- Without it, it replays cassettes/examples/langchain_agent.yaml (no network, no key).
-- SKILLBOSS_RECORD=local re-records that cassette against the project's scripted gateway.
+Plain user code: copy it into a project and run it with a wholesale key.
+    pip install ".[langchain]"   # in a clone of skillboss-integrations (not on PyPI yet)
+    export SKILLBOSS_WHOLESALE_KEY=...
+    python langchain_agent.py
+It calls SKILLBOSS_BASE_URL if set, else https://api.skillboss.co/v1. Without a key,
+`make demo` in the clone replays answers recorded earlier for this script.
 """
 
 from __future__ import annotations
 
-from _gateway_mode import gateway_mode
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool, tool
 
@@ -61,11 +62,10 @@ def run_agent(llm: ChatSkillBoss, question: str) -> str:
 
 
 def main() -> None:
-    with gateway_mode(__file__) as connection:
-        llm = ChatSkillBoss(model=MODEL, temperature=0, **connection)
-        question = "What is the weather in Paris, and what are 250 euros in currency JPY?"
-        print(f"> {question}")
-        run_agent(llm, question)
+    llm = ChatSkillBoss(model=MODEL, temperature=0)
+    question = "What is the weather in Paris, and what are 250 euros in currency JPY?"
+    print(f"> {question}")
+    run_agent(llm, question)
 
 
 if __name__ == "__main__":

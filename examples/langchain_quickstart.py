@@ -1,14 +1,15 @@
 """ChatSkillBoss in three steps: invoke, stream, structured output.
 
-Run: python examples/langchain_quickstart.py
-- With SKILLBOSS_WHOLESALE_KEY set it talks to the live gateway.
-- Without it, it replays cassettes/examples/langchain_quickstart.yaml (no network, no key).
-- SKILLBOSS_RECORD=local re-records that cassette against the project's scripted gateway.
+Plain user code: copy it into a project and run it with a wholesale key.
+    pip install ".[langchain]"   # in a clone of skillboss-integrations (not on PyPI yet)
+    export SKILLBOSS_WHOLESALE_KEY=...
+    python langchain_quickstart.py
+It calls SKILLBOSS_BASE_URL if set, else https://api.skillboss.co/v1. Without a key,
+`make demo` in the clone replays answers recorded earlier for this script.
 """
 
 from __future__ import annotations
 
-from _gateway_mode import gateway_mode
 from pydantic import BaseModel, Field
 
 from langchain_skillboss import ChatSkillBoss
@@ -25,25 +26,24 @@ class City(BaseModel):
 
 
 def main() -> None:
-    with gateway_mode(__file__) as connection:
-        llm = ChatSkillBoss(model=MODEL, temperature=0, max_tokens=200, **connection)
+    llm = ChatSkillBoss(model=MODEL, temperature=0, max_tokens=200)
 
-        # 1. invoke: one answer, with token usage.
-        reply = llm.invoke("In one sentence, what is the SkillBoss gateway good for?")
-        print("\ninvoke:", reply.text)
-        print("usage:", reply.usage_metadata)
+    # 1. invoke: one answer, with token usage.
+    reply = llm.invoke("In one sentence, what is the SkillBoss gateway good for?")
+    print("\ninvoke:", reply.text)
+    print("usage:", reply.usage_metadata)
 
-        # 2. stream: tokens as they arrive; usage arrives once, on the last chunk.
-        print("\nstream: ", end="")
-        for chunk in llm.stream("Say hello to a new LangChain user in a few words."):
-            print(chunk.text, end="", flush=True)
-        print()
+    # 2. stream: tokens as they arrive; usage arrives once, on the last chunk.
+    print("\nstream: ", end="")
+    for chunk in llm.stream("Say hello to a new LangChain user in a few words."):
+        print(chunk.text, end="", flush=True)
+    print()
 
-        # 3. structured output: a validated pydantic object (json_schema by default).
-        city = llm.with_structured_output(City).invoke(
-            "The city of Paris, country France, has about 2100000 inhabitants. Extract the city."
-        )
-        print("\nstructured:", repr(city))
+    # 3. structured output: a validated pydantic object (json_schema by default).
+    city = llm.with_structured_output(City).invoke(
+        "The city of Paris, country France, has about 2100000 inhabitants. Extract the city."
+    )
+    print("\nstructured:", repr(city))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,17 @@
 """A LlamaIndex FunctionAgent with two tools, running on SkillBoss.
 
-Run: python examples/llamaindex_agent.py
-- With SKILLBOSS_WHOLESALE_KEY set it talks to the live gateway.
-- Without it, it replays cassettes/examples/llamaindex_agent.yaml (no network, no key).
-- SKILLBOSS_RECORD=local re-records that cassette against the project's scripted gateway.
+Plain user code: copy it into a project and run it with a wholesale key.
+    pip install ".[llama-index]"   # in a clone of skillboss-integrations (not on PyPI yet)
+    export SKILLBOSS_WHOLESALE_KEY=...
+    python llamaindex_agent.py
+It calls SKILLBOSS_BASE_URL if set, else https://api.skillboss.co/v1. Without a key,
+`make demo` in the clone replays answers recorded earlier for this script.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from _gateway_mode import gateway_mode
 from llama_index.core.agent.workflow import (
     AgentStream,
     FunctionAgent,
@@ -48,16 +49,13 @@ async def ask(agent: FunctionAgent, question: str) -> None:
 
 
 def main() -> None:
-    with gateway_mode(__file__, url_field="api_base") as connection:
-        llm = SkillBoss(model=MODEL, max_tokens=400, **connection)
-        agent = FunctionAgent(
-            tools=[get_weather, celsius_to_fahrenheit],
-            llm=llm,
-            system_prompt="Answer with the tools; keep the answer to one sentence.",
-        )
-        asyncio.run(
-            ask(agent, "What is the weather in Paris, and what is 21 Celsius in Fahrenheit?")
-        )
+    llm = SkillBoss(model=MODEL, max_tokens=400)
+    agent = FunctionAgent(
+        tools=[get_weather, celsius_to_fahrenheit],
+        llm=llm,
+        system_prompt="Answer with the tools; keep the answer to one sentence.",
+    )
+    asyncio.run(ask(agent, "What is the weather in Paris, and what is 21 Celsius in Fahrenheit?"))
 
 
 if __name__ == "__main__":

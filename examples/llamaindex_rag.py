@@ -1,9 +1,11 @@
 """A LlamaIndex query engine over a few local documents, answered by SkillBoss.
 
-Run: python examples/llamaindex_rag.py
-- With SKILLBOSS_WHOLESALE_KEY set it talks to the live gateway.
-- Without it, it replays cassettes/examples/llamaindex_rag.yaml (no network, no key).
-- SKILLBOSS_RECORD=local re-records that cassette against the project's scripted gateway.
+Plain user code: copy it into a project and run it with a wholesale key.
+    pip install ".[llama-index]"   # in a clone of skillboss-integrations (not on PyPI yet)
+    export SKILLBOSS_WHOLESALE_KEY=...
+    python llamaindex_rag.py
+It calls SKILLBOSS_BASE_URL if set, else https://api.skillboss.co/v1. Without a key,
+`make demo` in the clone replays answers recorded earlier for this script.
 
 MockEmbedding keeps the example self-contained (no embedding service); with a real
 embedding model only the `embed_model=` line changes.
@@ -11,7 +13,6 @@ embedding model only the `embed_model=` line changes.
 
 from __future__ import annotations
 
-from _gateway_mode import gateway_mode
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.node_parser import SentenceSplitter
@@ -41,7 +42,7 @@ DOCUMENTS = [
 
 
 def build_index() -> VectorStoreIndex:
-    # Fixed node ids keep the prompt identical run to run (the cassette matches on it).
+    # Fixed node ids: the same retrieval order, so the same prompt, on every run.
     splitter = SentenceSplitter(id_func=lambda i, doc: f"{doc.doc_id}-{i}")
     return VectorStoreIndex.from_documents(
         DOCUMENTS, embed_model=MockEmbedding(embed_dim=8), transformations=[splitter]
@@ -49,22 +50,21 @@ def build_index() -> VectorStoreIndex:
 
 
 def main() -> None:
-    with gateway_mode(__file__, url_field="api_base") as connection:
-        llm = SkillBoss(model=MODEL, max_tokens=300, **connection)
-        index = build_index()
+    llm = SkillBoss(model=MODEL, max_tokens=300)
+    index = build_index()
 
-        # 1. A query engine: retrieve, then answer from what was retrieved.
-        engine = index.as_query_engine(llm=llm, similarity_top_k=len(DOCUMENTS))
-        response = engine.query("What does an HTTP 503 from the gateway mean?")
-        print("\nanswer:", response.response)
-        print("sources:", [node.node.ref_doc_id for node in response.source_nodes])
+    # 1. A query engine: retrieve, then answer from what was retrieved.
+    engine = index.as_query_engine(llm=llm, similarity_top_k=len(DOCUMENTS))
+    response = engine.query("What does an HTTP 503 from the gateway mean?")
+    print("\nanswer:", response.response)
+    print("sources:", [node.node.ref_doc_id for node in response.source_nodes])
 
-        # 2. The same engine, streaming: tokens as they arrive.
-        streaming = index.as_query_engine(llm=llm, similarity_top_k=len(DOCUMENTS), streaming=True)
-        print("\nstreamed: ", end="")
-        for token in streaming.query("How is wholesale usage billed?").response_gen:
-            print(token, end="", flush=True)
-        print()
+    # 2. The same engine, streaming: tokens as they arrive.
+    streaming = index.as_query_engine(llm=llm, similarity_top_k=len(DOCUMENTS), streaming=True)
+    print("\nstreamed: ", end="")
+    for token in streaming.query("How is wholesale usage billed?").response_gen:
+        print(token, end="", flush=True)
+    print()
 
 
 if __name__ == "__main__":

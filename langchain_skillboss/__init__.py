@@ -4,10 +4,16 @@
 # baseline import instead of 1.14x (benchmarks/README.md), where the interpreter's gc passes
 # land. isort would reorder these, so it is told not to.
 from skillboss_core import __version__  # isort: skip
+from skillboss_core.extras import require_framework  # isort: skip
 
-from langchain_skillboss.chat_models import ChatSkillBoss
-from langchain_skillboss.errors import StructuredOutputRefusalError
-from langchain_skillboss.parsers import StructuredOutputParseError
+# A LlamaIndex-only install is told which extra to add, not "No module named langchain_core".
+require_framework(
+    "langchain_core", adapter="langchain_skillboss", framework="langchain-core", extra="langchain"
+)
+
+from langchain_skillboss.chat_models import ChatSkillBoss  # noqa: E402
+from langchain_skillboss.errors import StructuredOutputRefusalError  # noqa: E402
+from langchain_skillboss.parsers import StructuredOutputParseError  # noqa: E402
 
 __all__ = [
     "ChatSkillBoss",

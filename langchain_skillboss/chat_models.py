@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import (
@@ -51,11 +51,22 @@ from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
+from skillboss_core.endpoints import refuse_endpoints
 from skillboss_core.options import OPTION_NAMES, RequestOptions
-from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
+from skillboss_core.request import (
+    DEFAULT_MODEL,
+    PASSTHROUGH_FIELDS,
+    ChatRequest,
+    request_values,
+)
 from skillboss_core.reuse import shared_gateway
 from skillboss_core.secrets import masked_headers, public_headers, refuse_secret_names
 from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
+
+if TYPE_CHECKING:
+    from langchain_core.caches import BaseCache
+    from langchain_core.callbacks import Callbacks
+    from langchain_core.rate_limiters import BaseRateLimiter
 
 # Instance fields that are request parameters, in the gateway's names.
 PARAM_FIELDS = (
@@ -92,6 +103,10 @@ class _Call:
     parse_into: type[BaseModel] | None
 
 
+# Names that are request fields whatever they hold (`user` may well be a URL).
+_REQUEST_FIELDS = _CHAT_PARAMS | OPTION_NAMES | PASSTHROUGH_FIELDS
+
+
 def _is_wire_tool(tool: Any) -> bool:
     return isinstance(tool, Mapping) and tool.get("type") == "function"
 
@@ -109,24 +124,158 @@ def _accepted_names(fields: Mapping[str, FieldInfo]) -> set[str]:
 
 
 class ChatSkillBoss(BaseChatModel, ClosesConnections):
-    """Chat model on the SkillBoss gateway (OpenAI-compatible), built on `skillboss_core`.
+    """SkillBoss gateway chat model (OpenAI-compatible): a drop-in for `ChatOpenAI`.
 
     Replace `ChatOpenAI(model=..., ...)` with `ChatSkillBoss(model=..., ...)`: the same
     parameters, tools, structured output, streaming and usage reporting, plus reasoning
     text (which ChatOpenAI drops) and model fallbacks.
 
-    ```python
-    from langchain_skillboss import ChatSkillBoss
+    Setup:
+        Install the `langchain` extra and set `SKILLBOSS_WHOLESALE_KEY` (a wholesale key;
+        the gateway rejects console keys). Until the first release on PyPI, install from a
+        clone of the repository, or from a wheel built in one.
 
-    llm = ChatSkillBoss(model="openai/gpt-5.4-mini", temperature=0)  # key: SKILLBOSS_WHOLESALE_KEY
-    llm.invoke("Hello").content
-    ```
+        .. code-block:: bash
 
-    Parameters are validated when the model is built and again, merged with per-call
-    overrides, before every request: a bad value is a ValueError and nothing is sent.
-    ChatOpenAI's names `openai_api_key`, `openai_api_base`, `request_timeout` and
-    `stop_sequences` are accepted, and so is `response_format=<pydantic class>` per call
-    (the parsed object lands in `additional_kwargs["parsed"]`).
+            pip install ".[langchain]"  # in a clone
+            # after the first release: pip install "skillboss-integrations[langchain]"
+            export SKILLBOSS_WHOLESALE_KEY="your-wholesale-key"
+
+    Key init args — completion params:
+        model: str
+            Gateway model id, e.g. "openai/gpt-5.4-mini".
+        temperature: float | None
+            Sampling temperature, 0 to 2.
+        max_tokens: int | None
+            Cap on generated tokens.
+        reasoning_effort: str | None
+            "minimal", "low", "medium" or "high" (reasoning models).
+        fallback_models: list[str]
+            Models to try in turn when the model is over capacity, rate limited or failing.
+
+    Key init args — client params:
+        api_key: SecretStr | None
+            Wholesale key; read from SKILLBOSS_WHOLESALE_KEY when not passed.
+        base_url: str
+            Gateway URL (also `api_base`, `openai_api_base`); read from SKILLBOSS_BASE_URL,
+            else https://api.skillboss.co/v1.
+        timeout: float | None
+            Seconds one call may take, retries included (also `request_timeout`).
+        max_retries: int | None
+            Retries of a failed request; 400, 401, 402, 403, 404 and 422 are never retried.
+
+    Every field below is documented; ChatOpenAI's names `model_name`, `openai_api_key`,
+    `openai_api_base`, `request_timeout` and `stop_sequences` are accepted too. Bad values
+    raise a ValueError when the model is built, and again (merged with per-call overrides)
+    before every request: nothing is sent.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_skillboss import ChatSkillBoss
+
+            llm = ChatSkillBoss(
+                model="openai/gpt-5.4-mini",
+                temperature=0,
+                max_tokens=None,
+                timeout=60,
+                max_retries=2,
+                # api_key="...",  # else SKILLBOSS_WHOLESALE_KEY
+                # base_url="http://my-proxy/v1",  # else SKILLBOSS_BASE_URL
+            )
+            llm.list_models()  # the model ids the gateway serves to this key
+
+    Invoke:
+        .. code-block:: python
+
+            messages = [
+                ("system", "Translate the user's sentence to French."),
+                ("human", "I love programming."),
+            ]
+            ai_msg = llm.invoke(messages)
+            ai_msg.content  # "J'adore la programmation."
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream(messages):
+                print(chunk.text, end="")
+
+            # The chunks add up to the whole message (usage included).
+            full = None
+            for chunk in llm.stream(messages):
+                full = chunk if full is None else full + chunk
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke(messages)
+
+            async for chunk in llm.astream(messages):
+                print(chunk.text, end="")
+
+            await llm.abatch([messages, messages])
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a given city.'''
+
+                location: str = Field(description="The city, e.g. Paris")
+
+            llm_with_tools = llm.bind_tools([GetWeather])
+            ai_msg = llm_with_tools.invoke("What is the weather in Paris?")
+            ai_msg.tool_calls
+            # [{'name': 'GetWeather', 'args': {'location': 'Paris'}, 'id': 'call_...',
+            #   'type': 'tool_call'}]
+
+        `tool_choice` may be "auto", "none", "required" (or "any"), a tool name or True;
+        `strict=True` asks for schema-exact arguments.
+
+    Structured output:
+        .. code-block:: python
+
+            class Joke(BaseModel):
+                setup: str
+                punchline: str
+
+            structured_llm = llm.with_structured_output(Joke)
+            structured_llm.invoke("Tell me a joke about cats")
+            # Joke(setup='...', punchline='...')
+
+        The default method is the gateway's native "json_schema"; "function_calling" and
+        "json_mode" are the others. With `include_raw=True` the result is a dict with
+        "raw", "parsed" and "parsing_error". As with ChatOpenAI,
+        `llm.invoke(..., response_format=Joke)` puts the parsed object in
+        `additional_kwargs["parsed"]`.
+
+    Token usage:
+        .. code-block:: python
+
+            ai_msg = llm.invoke(messages)
+            ai_msg.usage_metadata
+            # {'input_tokens': 28, 'output_tokens': 9, 'total_tokens': 37}
+
+        `input_token_details` ({'cache_read': ...}) and `output_token_details`
+        ({'reasoning': ...}) are added when the gateway reports them. Streams report usage
+        on their last chunk (`stream_usage=False` leaves it out). `get_num_tokens()` and
+        `get_num_tokens_from_messages()` estimate offline.
+
+    Response metadata:
+        .. code-block:: python
+
+            ai_msg.response_metadata
+            # {'model_name': 'openai/gpt-5.4-mini',
+            #  'token_usage': {'prompt_tokens': 28, 'completion_tokens': 9, ...},
+            #  'finish_reason': 'stop', 'id': 'chatcmpl-...', 'model_provider': 'skillboss'}
+
+        `token_usage` is the gateway's own usage report (not on streamed chunks);
+        `system_fingerprint`, `service_tier` and `logprobs` (with `logprobs=True`) are added
+        when the gateway sends them. A reasoning model's thinking is in
+        `ai_msg.additional_kwargs["reasoning_content"]`.
 
     `close()` / `aclose()` (or `with` / `async with`) release the pooled connections, which
     instances with equal settings share; the next call from any of them reconnects.
@@ -136,37 +285,52 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
     model_config = ConfigDict(hide_input_in_errors=True)
 
     model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "model_name"))
-    """Gateway model id, e.g. 'openai/gpt-5.4-mini' (also accepted as `model_name`)."""
+    """Gateway model id, e.g. "openai/gpt-5.4-mini"; any id the gateway serves is accepted.
+    Also `model_name` (ChatOpenAI's name)."""
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env(API_KEY_ENV, default=None),
         validation_alias=AliasChoices("api_key", "openai_api_key"),
         repr=False,
     )
-    """SkillBoss wholesale key, from SKILLBOSS_WHOLESALE_KEY; a missing key fails at call time.
-    (ChatOpenAI's `openai_api_key` name is accepted too.)"""
+    """SkillBoss wholesale key, from SKILLBOSS_WHOLESALE_KEY; a missing key fails at the first
+    call, naming the variable. Never shown in repr, dumps or errors. Also `openai_api_key`."""
     base_url: str = Field(
         default_factory=base_url_from_env,
-        validation_alias=AliasChoices("base_url", "openai_api_base"),
+        validation_alias=AliasChoices("base_url", "openai_api_base", "api_base"),
     )
-    """SKILLBOSS_BASE_URL, else https://api.skillboss.co/v1 (alias `openai_api_base`)."""
+    """Gateway URL: SKILLBOSS_BASE_URL, else https://api.skillboss.co/v1 (never
+    OPENAI_BASE_URL). Also `api_base` and `openai_api_base`. Another keyword named like a URL
+    (`azure_endpoint`, `api_host`...) or holding one is refused, not sent in the request body."""
     temperature: float | None = None
+    """Sampling temperature, 0 to 2; None leaves it to the model."""
     top_p: float | None = None
+    """Nucleus sampling, 0 to 1; None leaves it to the model."""
     max_tokens: int | None = None
+    """Cap on generated tokens (a positive integer); None: the model's own limit."""
     max_completion_tokens: int | None = None
+    """Chat Completions' newer cap on generated tokens, reasoning tokens included; sent as is
+    for models that want it instead of max_tokens."""
     stop: list[str] | str | None = Field(
         default=None, validation_alias=AliasChoices("stop", "stop_sequences")
     )
+    """Up to 4 strings that end the answer (also `stop_sequences`); a per-call `stop` wins."""
     seed: int | None = None
+    """Asks for repeatable sampling, where the model supports it."""
     frequency_penalty: float | None = None
+    """-2 to 2; positive values make repeated tokens less likely."""
     presence_penalty: float | None = None
+    """-2 to 2; positive values make tokens already used less likely."""
     logprobs: bool | None = None
+    """Return the log probabilities of the answer's tokens (in response_metadata)."""
     top_logprobs: int | None = None
+    """0 to 20 likeliest alternatives per token; needs logprobs=True."""
     reasoning_effort: str | None = None
-    """One of minimal, low, medium, high."""
+    """How hard a reasoning model thinks: minimal, low, medium or high."""
     streaming: bool = False
     """Stream under the hood even for invoke (callbacks then see every token)."""
     stream_usage: bool = True
-    """Report usage_metadata (on one chunk) when streaming."""
+    """Report usage_metadata (on one chunk) when streaming; the gateway is always asked for
+    it, so streamed calls are counted either way."""
     timeout: float | None = Field(
         default=DEFAULT_TIMEOUT, validation_alias=AliasChoices("timeout", "request_timeout")
     )
@@ -176,16 +340,72 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
     """Longest wait between two stream events (keep-alive bytes do not count); None: only
     `timeout` bounds a stream. ChatOpenAI's name."""
     max_retries: int | None = DEFAULT_MAX_RETRIES
-    """Retries by the openai SDK, the only retry layer (402 is never retried)."""
+    """Retries by the openai SDK, the only retry layer (402 is never retried); None: the
+    default, 2."""
     default_headers: dict[str, str] | None = None
     """Sent with every request. Secret-looking ones (Authorization, X-Api-Key...) are masked in
     repr and model_dump and left out of dumpd/dumps."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Further request parameters. Unknown constructor keywords land here (with a warning)."""
+    """Further request parameters. Unknown constructor keywords land here (with a warning),
+    except key-like or URL-like ones, which are refused."""
     extra_body: dict[str, Any] | None = None
     """Fields merged into the request body as-is, for gateway features not modelled here."""
     fallback_models: list[str] = Field(default_factory=list)
     """Models to try in order when the model is over capacity, rate limited or failing."""
+
+    if TYPE_CHECKING:
+        # What type checkers and IDEs see: every keyword, typed, so a misspelt or mistyped
+        # one is flagged (the pydantic mypy plugin alone would accept any keyword, untyped).
+        # At run time pydantic's own __init__ runs. Keep in step with the fields above:
+        # tests/unit/test_constructor_typing.py compares the two.
+        def __init__(
+            self,
+            *,
+            model: str = DEFAULT_MODEL,
+            model_name: str = ...,
+            api_key: SecretStr | str | None = ...,
+            openai_api_key: SecretStr | str | None = ...,
+            base_url: str = ...,
+            api_base: str = ...,
+            openai_api_base: str = ...,
+            temperature: float | None = None,
+            top_p: float | None = None,
+            max_tokens: int | None = None,
+            max_completion_tokens: int | None = None,
+            stop: list[str] | str | None = None,
+            stop_sequences: list[str] | str | None = ...,
+            seed: int | None = None,
+            frequency_penalty: float | None = None,
+            presence_penalty: float | None = None,
+            logprobs: bool | None = None,
+            top_logprobs: int | None = None,
+            reasoning_effort: str | None = None,
+            streaming: bool = False,
+            stream_usage: bool = True,
+            timeout: float | None = DEFAULT_TIMEOUT,
+            request_timeout: float | None = ...,
+            stream_chunk_timeout: float | None = None,
+            max_retries: int | None = DEFAULT_MAX_RETRIES,
+            default_headers: dict[str, str] | None = None,
+            model_kwargs: dict[str, Any] = ...,
+            extra_body: dict[str, Any] | None = None,
+            fallback_models: list[str] = ...,
+            # BaseChatModel's fields.
+            name: str | None = None,
+            cache: BaseCache | bool | None = None,
+            verbose: bool = ...,
+            callbacks: Callbacks = None,
+            tags: list[str] | None = None,
+            metadata: dict[str, Any] | None = None,
+            custom_get_token_ids: Callable[[str], list[int]] | None = None,
+            rate_limiter: BaseRateLimiter | None = None,
+            disable_streaming: bool | Literal["tool_calling"] = False,
+            output_version: str | None = ...,
+            profile: ModelProfile | None = None,
+        ) -> None:
+            """A chat model on the gateway; each argument is the field of that name (or the
+            field it is another name for): see the class and field docstrings."""
+            ...
 
     # -- construction ----------------------------------------------------------------------
 
@@ -199,8 +419,17 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
         values = dict(values)
         extra = dict(values.get("model_kwargs") or {})
         # A key under another name is refused, not moved to model_kwargs (sent in the body,
-        # shown by repr); the error never shows the value.
+        # shown by repr); so is a URL, which would be sent rather than used. The errors never
+        # show the value.
         refuse_secret_names([*values, *extra], known, owner="ChatSkillBoss")
+        for given in (values, extra):
+            refuse_endpoints(
+                given,
+                known | _REQUEST_FIELDS,
+                owner="ChatSkillBoss",
+                url_field="base_url",
+                body_hint="extra_body",
+            )
         for name in [name for name in values if name not in known]:
             warnings.warn(
                 f"{name!r} is not a ChatSkillBoss parameter; it was moved to model_kwargs and "
@@ -251,6 +480,17 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
 
     def _client_pool(self) -> ClientPool:
         return self.gateway.clients
+
+    def list_models(self) -> list[str]:
+        """The model ids the gateway serves to this key (GET /models), with the current
+        settings; failures are the same LangChain errors as a chat call's."""
+        with model_errors():
+            return self.gateway.list_models()
+
+    async def alist_models(self) -> list[str]:
+        """`list_models`, without blocking the event loop."""
+        with model_errors():
+            return await self.gateway.alist_models()
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():

@@ -147,7 +147,7 @@ class SkillBossTimeoutError(openai.APITimeoutError, ModelTimeoutError):
     is_retryable = True
 
 
-class SkillBossConnectionError(openai.APIConnectionError, ModelConnectionError):
+class SkillBossConnectionError(core.GatewayConnectionError, ModelConnectionError):
     """The gateway could not be reached; retryable."""
 
     is_retryable = True

@@ -1,6 +1,18 @@
-"""SkillBoss for LlamaIndex: `from llama_index_skillboss import SkillBoss`."""
+"""SkillBoss for LlamaIndex: `from llama_index_skillboss import SkillBoss` (or, as LlamaIndex
+integrations are usually imported, `from llama_index.llms.skillboss import SkillBoss`)."""
 
-from llama_index_skillboss.base import SkillBoss
-from skillboss_core.request import DEFAULT_MODEL
+from skillboss_core import __version__
+from skillboss_core.extras import require_framework
 
-__all__ = ["DEFAULT_MODEL", "SkillBoss"]
+# A LangChain-only install is told which extra to add, not "No module named llama_index".
+require_framework(
+    "llama_index.core",
+    adapter="llama_index_skillboss",
+    framework="llama-index-core",
+    extra="llama-index",
+)
+
+from llama_index_skillboss.base import SkillBoss  # noqa: E402
+from skillboss_core.request import DEFAULT_MODEL  # noqa: E402
+
+__all__ = ["DEFAULT_MODEL", "SkillBoss", "__version__"]

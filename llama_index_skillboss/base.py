@@ -8,8 +8,8 @@ calling is on unless the catalog knows better, and streams always report usage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -34,6 +34,7 @@ from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
 from pydantic import (
+    AliasChoices,
     ConfigDict,
     Field,
     SecretStr,
@@ -41,6 +42,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
@@ -68,6 +70,7 @@ from skillboss_core import (
 from skillboss_core.answer import judge_end, output_name
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
+from skillboss_core.endpoints import refuse_endpoints
 from skillboss_core.options import RequestOptions
 from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
 from skillboss_core.reuse import shared_gateway
@@ -79,49 +82,145 @@ from skillboss_core.settings import (
     base_url_from_env,
 )
 
+if TYPE_CHECKING:
+    from llama_index.core.callbacks import CallbackManager
+    from llama_index.core.llms.llm import CompletionToPromptType, MessagesToPromptType
+    from llama_index.core.rate_limiter import BaseRateLimiter
+    from llama_index.core.types import BaseOutputParser
+
 logger = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
 
 
 class SkillBoss(FunctionCallingLLM, ClosesConnections):
-    """Any SkillBoss gateway chat model as a LlamaIndex LLM.
+    """Any SkillBoss gateway chat model as a LlamaIndex LLM (a `FunctionCallingLLM`).
 
-    `Settings.llm = SkillBoss(model="openai/gpt-5.4-mini")` is enough for query engines,
-    chat engines, structured programs and agents. The key comes from
-    SKILLBOSS_WHOLESALE_KEY unless passed; it never appears in repr, dumps, payloads or
-    validation errors. `close()` / `aclose()` (or `with` / `async with`) release the pooled
-    connections, which instances with equal settings share; the next call reconnects.
+    Query engines, chat engines, structured programs and agents work with it as with
+    OpenAI's LLM. Built on `skillboss_core`, not on llama-index-llms-openai, so OpenAILike's
+    traps do not apply: any model id is accepted, it is always a chat model, function calling
+    is on unless the catalog knows better, and streams always report usage. The key comes
+    from SKILLBOSS_WHOLESALE_KEY unless passed; it never appears in repr, dumps, payloads or
+    validation errors. When the LLM is built, a value out of range raises
+    `InvalidParameterError` naming the parameter, and an unknown keyword a ValidationError.
+
+    Examples:
+        Until the first release on PyPI, install from a clone of the repository:
+        `pip install ".[llama-index]"` (afterwards:
+        `pip install "skillboss-integrations[llama-index]"`). Then set
+        SKILLBOSS_WHOLESALE_KEY.
+
+        ```python
+        from llama_index.core import Settings
+        from llama_index.core.llms import ChatMessage
+        from llama_index.llms.skillboss import SkillBoss
+        # or: from llama_index_skillboss import SkillBoss
+
+        llm = SkillBoss(model="openai/gpt-5.4-mini", temperature=0)
+        Settings.llm = llm  # query engines, chat engines and agents now use it
+
+        print(llm.complete("Paul Graham is ").text)
+
+        messages = [
+            ChatMessage(role="system", content="You are a pirate."),
+            ChatMessage(role="user", content="What is your name?"),
+        ]
+        print(llm.chat(messages).message.content)
+
+        for chunk in llm.stream_complete("Tell me a short story."):
+            print(chunk.delta, end="")
+
+        llm.list_models()  # the model ids the gateway serves to this key
+        ```
+
+        Tools and agents:
+
+        ```python
+        from llama_index.core.agent.workflow import FunctionAgent
+        from llama_index.core.tools import FunctionTool
+
+
+        def multiply(a: int, b: int) -> int:
+            '''Multiply two integers.'''
+            return a * b
+
+
+        tool = FunctionTool.from_defaults(fn=multiply)
+        print(llm.predict_and_call([tool], "What is 6 times 7?"))
+
+        agent = FunctionAgent(tools=[tool], llm=llm)
+        print(await agent.run("What is 6 times 7?"))
+        ```
+
+        Structured output: the gateway's json_schema where the catalog says the model
+        supports it (with `strict=True` for schema-exact answers), LlamaIndex's tool-calling
+        program otherwise.
+
+        ```python
+        from llama_index.core.prompts import PromptTemplate
+        from pydantic import BaseModel
+
+
+        class Song(BaseModel):
+            title: str
+            length_seconds: int
+
+
+        prompt = PromptTemplate("Write a song about {topic}.")
+        song = llm.structured_predict(Song, prompt, topic="the sea")
+        ```
+
+    `close()` / `aclose()` (or `with` / `async with`) release the pooled connections, which
+    instances with equal settings share; the next call reconnects.
     """
 
     # Validation errors must never echo the constructor's input: it may hold the key.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    model: str = Field(default=DEFAULT_MODEL, description="Gateway model id.")
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="Gateway model id, e.g. 'openai/gpt-5.4-mini'; any id it serves works.",
+    )
     api_key: SecretStr | None = Field(
         default_factory=api_key_from_env,
         exclude=True,
         repr=False,
-        description="SkillBoss wholesale key (default: SKILLBOSS_WHOLESALE_KEY).",
+        description="SkillBoss wholesale key (default, or None: SKILLBOSS_WHOLESALE_KEY).",
     )
     api_base: str = Field(
         default_factory=base_url_from_env,
-        description="Gateway URL (default: SKILLBOSS_BASE_URL, then the public gateway).",
+        # `base_url`: the OpenAI SDK's (and LangChain's) name for it.
+        validation_alias=AliasChoices("api_base", "base_url"),
+        description=(
+            "Gateway URL, also accepted as base_url (default, or None: SKILLBOSS_BASE_URL, "
+            "then the public gateway)."
+        ),
     )
     temperature: float | None = Field(default=None, description="0 to 2; None: the default.")
-    max_tokens: int | None = Field(default=None, description="Cap on generated tokens.")
-    top_p: float | None = None
-    seed: int | None = None
+    max_tokens: int | None = Field(
+        default=None, description="Cap on generated tokens (also what prompts leave room for)."
+    )
+    top_p: float | None = Field(default=None, description="0 to 1; None: the default.")
+    seed: int | None = Field(
+        default=None, description="Asks for repeatable sampling, where the model supports it."
+    )
     stop: str | list[str] | None = Field(default=None, description="Up to 4 stop strings.")
-    logprobs: bool | None = None
+    logprobs: bool | None = Field(
+        default=None, description="Return the answer's token log probabilities (`logprobs`)."
+    )
     top_logprobs: int | None = Field(default=None, description="0 to 20; needs logprobs.")
     reasoning_effort: str | None = Field(
         default=None, description="minimal, low, medium or high (reasoning models)."
     )
     strict: bool = Field(default=False, description="Strict schemas for tools and outputs.")
     additional_kwargs: dict[str, Any] = Field(
-        default_factory=dict, description="More request parameters (e.g. extra_body)."
+        default_factory=dict,
+        description="More request parameters for every call (e.g. user, extra_body).",
     )
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
+    max_retries: int = Field(
+        default=DEFAULT_MAX_RETRIES,
+        ge=0,
+        description="Retries of a failed request (400, 401, 402, 403, 404, 422: never).",
+    )
     timeout: float | None = Field(
         default=DEFAULT_TIMEOUT,
         description="Seconds one call may take, connect to last byte, retry waits included.",
@@ -130,7 +229,11 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         default=None,
         description="Longest wait between two stream events; None: only `timeout` applies.",
     )
-    default_headers: dict[str, str] | None = Field(default=None, repr=False)
+    default_headers: dict[str, str] | None = Field(
+        default=None,
+        repr=False,
+        description="Sent with every request; secret-looking ones are left out of dumps.",
+    )
     context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog.")
     is_function_calling_model: bool | None = Field(
         default=None, description="Overrides the catalog (which says True unless known not)."
@@ -139,16 +242,86 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         default=True, description="Accepted for OpenAILike compatibility; always a chat model."
     )
     fallback_models: list[str] = Field(
-        default_factory=list, description="Models to try, in order, when the model fails."
+        default_factory=list,
+        description="Models to try, in order, when the model is over capacity or failing.",
     )
+
+    if TYPE_CHECKING:
+        # What type checkers and IDEs see: every keyword, typed, so a misspelt or mistyped
+        # one is flagged (the pydantic mypy plugin alone would accept any value, untyped).
+        # At run time the __init__ below runs. Keep in step with the fields above:
+        # tests/unit/test_constructor_typing.py compares the two.
+        def __init__(
+            self,
+            *,
+            model: str = DEFAULT_MODEL,
+            api_key: SecretStr | str | None = None,
+            api_base: str | None = None,
+            base_url: str | None = None,
+            temperature: float | None = None,
+            max_tokens: int | None = None,
+            top_p: float | None = None,
+            seed: int | None = None,
+            stop: str | list[str] | None = None,
+            logprobs: bool | None = None,
+            top_logprobs: int | None = None,
+            reasoning_effort: str | None = None,
+            strict: bool = False,
+            additional_kwargs: dict[str, Any] = ...,
+            max_retries: int = DEFAULT_MAX_RETRIES,
+            timeout: float | None = DEFAULT_TIMEOUT,
+            stream_chunk_timeout: float | None = None,
+            default_headers: dict[str, str] | None = None,
+            context_window: int | None = None,
+            is_function_calling_model: bool | None = None,
+            is_chat_model: bool = True,
+            fallback_models: list[str] = ...,
+            # LlamaIndex's LLM fields.
+            callback_manager: CallbackManager | None = None,
+            rate_limiter: BaseRateLimiter | None = None,
+            system_prompt: str | None = None,
+            messages_to_prompt: MessagesToPromptType | None = None,
+            completion_to_prompt: CompletionToPromptType | None = None,
+            output_parser: BaseOutputParser | None = None,
+            pydantic_program_mode: PydanticProgramMode = PydanticProgramMode.DEFAULT,
+            query_wrapper_prompt: BasePromptTemplate | None = None,
+        ) -> None:
+            """An LLM on the gateway; each argument is the field of that name (or the field
+            it is another name for): see the class docstring and field descriptions."""
+            ...
+
+    else:
+
+        def __init__(self, **data: Any) -> None:
+            super().__init__(**data)
+            self._check_now()
+
+    def _check_now(self) -> None:
+        """Fail on bad values now, naming them, rather than at the first request. Here, not
+        in a model validator, so the error stays an InvalidParameterError (pydantic would
+        wrap it in a ValidationError)."""
+        self._settings()
+        values = self._param_values({})
+        RequestOptions.take(values)  # validated now, sent per request (see ChatRequest)
+        ChatParams.parse(request_values(values))
+        if not self.is_chat_model:
+            logger.warning("SkillBoss always uses /chat/completions; is_chat_model is ignored")
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_keys_under_other_names(cls, values: Any) -> Any:
-        """`openai_api_key=...` and the like: say where the key goes, without showing it."""
+        """`openai_api_key=...` and the like: say where the key goes, without showing it;
+        `azure_endpoint="https://..."` and the like: say where the URL goes."""
         if isinstance(values, dict):
-            known = {*cls.model_fields, *(f.alias for f in cls.model_fields.values() if f.alias)}
+            known = {*cls.model_fields, *_aliases(cls.model_fields.values())}
             refuse_secret_names(values, known, owner="SkillBoss")
+            refuse_endpoints(
+                values,
+                known,
+                owner="SkillBoss",
+                url_field="api_base",
+                body_hint='additional_kwargs={"extra_body": {...}}',
+            )
         return values
 
     @field_serializer("default_headers")
@@ -166,16 +339,6 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
     @classmethod
     def _base_from_env_when_none(cls, value: Any) -> Any:
         return base_url_from_env() if value is None else value
-
-    def __init__(self, **data: Any) -> None:
-        """Fail on bad values now, naming them, rather than at the first request."""
-        super().__init__(**data)
-        self._settings()
-        values = self._param_values({})
-        RequestOptions.take(values)  # validated now, sent per request (see ChatRequest)
-        ChatParams.parse(request_values(values))
-        if not self.is_chat_model:
-            logger.warning("SkillBoss always uses /chat/completions; is_chat_model is ignored")
 
     @classmethod
     def class_name(cls) -> str:
@@ -224,6 +387,15 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
 
     def _client_pool(self) -> ClientPool:
         return self._gateway().clients
+
+    def list_models(self) -> list[str]:
+        """The model ids the gateway serves to this key (GET /models), with the current
+        settings."""
+        return self._client().list_models()
+
+    async def alist_models(self) -> list[str]:
+        """`list_models`, without blocking the event loop."""
+        return await self._client().alist_models()
 
     def _gateway(self) -> Gateway:
         """The core gateway for the current settings (shared by instances with equal ones):
@@ -474,6 +646,17 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         return get_program_for_llm(
             output_cls, prompt, self, pydantic_program_mode=self.pydantic_program_mode, **extra
         )
+
+
+def _aliases(fields: Iterable[FieldInfo]) -> Iterator[str]:
+    """The other names fields accept (`base_url` for api_base)."""
+    for info in fields:
+        choices = (
+            info.validation_alias.choices
+            if isinstance(info.validation_alias, AliasChoices)
+            else [info.alias]
+        )
+        yield from (choice for choice in choices if isinstance(choice, str))
 
 
 def _prompt_messages(prompt: str) -> list[ChatMessage]:

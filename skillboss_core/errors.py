@@ -6,16 +6,15 @@ Every HTTP error subclasses the openai SDK's own class for its status, so existi
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from typing import Any
 
 import openai
 
-from skillboss_core._envnames import API_KEY_ENV
+from skillboss_core.help_texts import DASHBOARD_HINT, WHERE_TO_GET_A_KEY, WHOLESALE_ONLY
 from skillboss_core.redact import redact
-
-DASHBOARD_HINT = "the SkillBoss wholesale dashboard"
 
 
 class SkillBossError(Exception):
@@ -259,9 +258,8 @@ def map_status_error(
         )
     if status == 401:
         return GatewayAuthenticationError(
-            f"SkillBoss rejected the key (401): {detail}. A SkillBoss wholesale key is needed; "
-            f"standard console keys are rejected. The key is read from {API_KEY_ENV} "
-            "or passed as api_key=...",
+            f"SkillBoss rejected the key (401): {detail}. {WHOLESALE_ONLY} "
+            f"{WHERE_TO_GET_A_KEY} `skillboss check` tests a key.",
             response=response,
             body=data,
         )
@@ -323,6 +321,45 @@ def map_status_error(
         )
     return openai.APIStatusError(
         f"SkillBoss error ({status}): {detail}", response=response, body=data
+    )
+
+
+class GatewayConnectionError(SkillBossError, openai.APIConnectionError):
+    """The gateway could not be reached (DNS, refused, TLS, proxy): the message names the URL
+    tried and the underlying reason, which the SDK's bare "Connection error." does not."""
+
+    is_retryable = True
+
+
+def _root_reason(error: BaseException) -> str:
+    """The innermost cause's words ("Connection refused", a DNS or TLS failure): async
+    transports wrap it in "All connection attempts failed"."""
+    reason, seen = "", set()
+    current: BaseException | None = error.__cause__ or error.__context__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and isinstance(current.errno, int) and current.errno > 0:
+            reason = os.strerror(current.errno)  # asyncio words it "Connect call failed"
+        elif isinstance(current, OSError) and current.strerror:
+            reason = current.strerror
+        elif str(current):
+            reason = str(current)
+        current = current.__cause__ or current.__context__
+    return reason or "no reason given"
+
+
+def unreachable(error: openai.APIConnectionError, url: str, secrets: Iterable[str]) -> Exception:
+    """The SDK's connection error (not its timeout) as one that says where and why."""
+    if type(error) is not openai.APIConnectionError:
+        return error
+    reason = redact(_root_reason(error), tuple(secrets))
+    return GatewayConnectionError(
+        message=(
+            f"Could not reach the SkillBoss gateway at {url} ({reason}). Check the URL "
+            "(base_url or SKILLBOSS_BASE_URL), the network and any proxy settings; "
+            "`skillboss check` tells which."
+        ),
+        request=error.request,
     )
 
 

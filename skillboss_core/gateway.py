@@ -29,10 +29,11 @@ from skillboss_core.errors import (
     InvalidResponseError,
     StreamInterruptedError,
     _ResponseContentError,
+    unreachable,
 )
 from skillboss_core.options import NO_OPTIONS, RequestOptions, _Unset
 from skillboss_core.params import InvalidParameterError
-from skillboss_core.redact import redact
+from skillboss_core.redact import redact, shown_url
 from skillboss_core.request import ChatRequest
 from skillboss_core.response import BodyBuffer, parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
@@ -116,6 +117,18 @@ def _reading(
         ) from exc
     except http.TransportError as exc:
         raise _interrupted(accumulator.chunks_seen if accumulator else 0, exc) from exc
+
+
+@contextmanager
+def _connecting(settings: GatewaySettings) -> Iterator[None]:
+    """A failure to connect as an error naming the URL tried and why it failed."""
+    try:
+        yield
+    except openai.APIConnectionError as error:
+        told = unreachable(error, shown_url(settings.base_url), settings.values_to_hide())
+        if told is error:
+            raise
+        raise told from error.__cause__
 
 
 @contextmanager
@@ -223,7 +236,8 @@ class Gateway(ClosesConnections):
         token = current_deadline.set(deadline)
         try:
             client = self.clients.sync_client()
-            return client.post(_PATH, cast_to=http.Response, content=content, options=send)
+            with _connecting(self.settings):
+                return client.post(_PATH, cast_to=http.Response, content=content, options=send)
         finally:
             current_deadline.reset(token)
 
@@ -231,7 +245,10 @@ class Gateway(ClosesConnections):
         token = current_deadline.set(deadline)
         try:
             client = self.clients.async_client()
-            return await client.post(_PATH, cast_to=http.Response, content=content, options=send)
+            with _connecting(self.settings):
+                return await client.post(
+                    _PATH, cast_to=http.Response, content=content, options=send
+                )
         finally:
             current_deadline.reset(token)
 
@@ -395,11 +412,13 @@ class Gateway(ClosesConnections):
 
     def list_models(self) -> list[str]:
         """Model ids the gateway serves to this key (GET /models)."""
-        response = self.clients.sync_client().get("/models", cast_to=http.Response)
+        with _connecting(self.settings):
+            response = self.clients.sync_client().get("/models", cast_to=http.Response)
         return _model_ids(response.content)
 
     async def alist_models(self) -> list[str]:
-        response = await self.clients.async_client().get("/models", cast_to=http.Response)
+        with _connecting(self.settings):
+            response = await self.clients.async_client().get("/models", cast_to=http.Response)
         return _model_ids(response.content)
 
 

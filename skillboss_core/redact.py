@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 REDACTED = "[redacted]"
 # Shorter values are not real keys (tests use "sk-x"); scrubbing them would mangle messages.
@@ -40,6 +41,14 @@ def redact(value: Any, secrets: Iterable[str]) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(redact(item, secrets) for item in value)
     return value
+
+
+def shown_url(url: str) -> str:
+    """The URL without any user:password part: a base or proxy URL may carry credentials."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 class RedactingFilter(logging.Filter):

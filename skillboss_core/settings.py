@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
 from skillboss_core.errors import MissingAPIKeyError
+from skillboss_core.help_texts import CONSOLE_KEY_ENV, WHERE_TO_GET_A_KEY, WHOLESALE_ONLY
 from skillboss_core.options import check_headers, check_seconds
 from skillboss_core.secrets import key_problem, looks_secret_header, masked_headers
 
@@ -29,6 +30,20 @@ def api_key_from_env() -> SecretStr | None:
 def base_url_from_env() -> str:
     """`SKILLBOSS_BASE_URL`, else the public gateway. Never `OPENAI_BASE_URL`."""
     return os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
+def missing_key_message() -> str:
+    """What to do without a key; names a console key found under SkillBoss's other name."""
+    console = ""
+    if os.environ.get(CONSOLE_KEY_ENV):
+        console = (
+            f" {CONSOLE_KEY_ENV} is set, but it is not read: it holds a console key, "
+            "which this gateway rejects."
+        )
+    return (
+        f"No SkillBoss wholesale key: set the {API_KEY_ENV} environment variable or pass "
+        f"api_key=...{console} {WHOLESALE_ONLY} {WHERE_TO_GET_A_KEY}"
+    )
 
 
 class GatewaySettings(BaseModel):
@@ -83,10 +98,7 @@ class GatewaySettings(BaseModel):
     def require_api_key(self) -> str:
         """The key's plain value, or a MissingAPIKeyError naming the variable to set."""
         if self.api_key is None or not self.api_key.get_secret_value():
-            raise MissingAPIKeyError(
-                f"No SkillBoss wholesale key: set the {API_KEY_ENV} environment variable "
-                "or pass api_key=... (console keys are rejected by the gateway)."
-            )
+            raise MissingAPIKeyError(missing_key_message())
         return self.api_key.get_secret_value()
 
     def values_to_hide(self) -> list[str]:

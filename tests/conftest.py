@@ -19,8 +19,8 @@ import pytest
 
 from tests.support.cassettes import (
     RECORD_MODE_ENV,
-    json_body_matcher,
     recording_mode,
+    register_cassette_format,
     vcr_settings,
 )
 from tests.support.cassettes import (
@@ -84,7 +84,7 @@ def record_mode() -> str:
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
-    vcr.register_matcher("json_body", json_body_matcher)
+    register_cassette_format(vcr)
 
 
 @pytest.fixture

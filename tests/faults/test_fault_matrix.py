@@ -7,6 +7,7 @@ max_retries=2 a retried fault is enqueued three times so the retry budget is exh
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ import httpx
 import openai
 import pytest
 
+from langchain_skillboss.errors import ModelConnectionError
 from skillboss_core import errors
+from skillboss_core.errors import GatewayConnectionError
 from tests.faults.callers import CALLERS, KEY, Caller, Target
 from tests.support.scripted_gateway import Fault, ScriptedGateway
 
@@ -176,3 +179,17 @@ def test_timeout_is_bounded_by_the_retry_budget(
     # `timeout` bounds the whole call: no time is left for a retry after 0.3 s
     assert len(gateway_server.requests) == 1
     assert elapsed < 1.5
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
+def test_an_unreachable_gateway_is_named_with_the_reason(caller: Caller) -> None:
+    """The SDK says only "Connection error."; ours says where and why, on every style."""
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    _, error, _ = run(caller, Target(url, max_retries=0))
+    assert isinstance(error, GatewayConnectionError) and error.is_retryable, repr(error)
+    assert url in str(error) and "refused" in str(error).lower(), str(error)
+    if caller.name.startswith("langchain"):
+        assert isinstance(error, ModelConnectionError)

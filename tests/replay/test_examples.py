@@ -1,12 +1,14 @@
 """Every example runs offline exactly as `make demo` runs it, and prints what it promises.
 
-`examples/run_all.py` (the `make demo` entry point) is run once with no key and no gateway
-URL, so each example replays cassettes/examples/<name>.yaml in its own subprocess. Each
-example's section of the output is then checked: the mode line, streamed text that is the
-concatenation of the streamed deltas in its cassette, tool calls with their arguments and
-results (and those results sent back to the model), structured output. The checks read
-structure, not wording, so they survive a live re-record. A second run points the examples at
-the scripted local gateway with a key, as a user with a key would run them ("live").
+`demo/run.py` (the `make demo` entry point) is run once with no key and no gateway URL, so
+each example replays cassettes/examples/<name>.yaml in its own subprocess (demo/replay.py
+around the unchanged example). Each example's section of the output is then checked: the
+line saying who recorded the answers, streamed text that is the concatenation of the streamed
+deltas in its cassette, tool calls with their arguments and results (and those results sent
+back to the model), structured output, and answers that come from what the example gave the
+model. The checks read structure, not wording, so they survive a live re-record. The examples
+are also run as a user runs them: with a key, against a local server, from a copy in an empty
+folder (nothing of this repository on the path).
 """
 
 from __future__ import annotations
@@ -25,16 +27,21 @@ from typing import Any
 import pytest
 import yaml
 
+from demo.answers import answer
+from demo.run import plan
+from tests.support.cassettes import ORIGIN_PREFIX
 from tests.support.scripted_gateway import ScriptedGateway
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "examples"
-EXAMPLES = sorted(
-    path.name
-    for path in EXAMPLES_DIR.glob("*.py")
-    if not path.name.startswith("_") and path.name != "run_all.py"
-)
+EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.glob("*.py"))
 OUR_ENV = ("SKILLBOSS_WHOLESALE_KEY", "SKILLBOSS_BASE_URL", "SKILLBOSS_RECORD")
+# Runs a script with the repository's test and demo tooling (and vcr) unimportable.
+WITHOUT_REPO_TOOLING = (
+    "import runpy, sys\n"
+    "sys.modules.update(dict.fromkeys(('tests', 'demo', 'vcr', '_gateway_mode')))\n"
+    "runpy.run_path({script!r}, run_name='__main__')\n"
+)
 TOOL_LINE = re.compile(r"\[tool\] (\w+)\((\{.*\})\) -> (.*)$")
 
 
@@ -48,7 +55,7 @@ class Demo:
     stderr: str
 
     def sections(self) -> dict[str, list[str]]:
-        """Each example's output lines, keyed by script name (run_all's `=== x.py ===`)."""
+        """Each example's output lines, keyed by script name (demo/run.py's `=== x.py ===`)."""
         found: dict[str, list[str]] = {}
         current: list[str] | None = None
         for line in self.stdout.splitlines():
@@ -59,14 +66,18 @@ class Demo:
         return found
 
 
-def run_demo(extra_env: dict[str, str]) -> Demo:
+def clean_env(extra_env: dict[str, str]) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in OUR_ENV}
-    env.update(extra_env)
+    env.pop("PYTHONPATH", None)
+    return {**env, **extra_env}
+
+
+def run_demo(extra_env: dict[str, str]) -> Demo:
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES_DIR / "run_all.py")],
+        [sys.executable, "-m", "demo.run"],
         capture_output=True,
         text=True,
-        env=env,
+        env=clean_env(extra_env),
         cwd=ROOT,
         timeout=300,
         check=False,
@@ -82,7 +93,7 @@ def offline() -> Demo:
 def test_make_demo_runs_every_example_offline(offline: Demo) -> None:
     assert offline.returncode == 0, offline.stdout + offline.stderr
     lines = offline.stdout.splitlines()
-    assert lines[0].startswith(f"Running {len(EXAMPLES)} examples, offline")
+    assert lines[0].startswith("Offline replay: no key is set")
     assert lines[-1] == f"All {len(EXAMPLES)} examples ran."
     assert sorted(offline.sections()) == EXAMPLES
     assert "Traceback" not in offline.stderr, offline.stderr
@@ -96,25 +107,85 @@ def test_every_example_is_checked() -> None:
 def test_example_replays_and_shows_its_results(script: str, offline: Demo) -> None:
     lines = offline.sections()[script]
     name = Path(script).stem
-    assert lines[0] == f"Mode: replay of cassettes/examples/{name}.yaml (offline: no key is set)"
-    CHECKS[script](Output(lines[1:], Cassette.load(name)))
+    cassette = Cassette.load(name)
+    assert lines[0] == f"(replaying answers recorded from {cassette.origin})"
+    CHECKS[script](Output(lines[1:], cassette))
+
+
+def test_replay_says_the_answers_come_from_the_stand_in(offline: Demo) -> None:
+    """Every committed example cassette was recorded from the stand-in, and the demo says so."""
+    for lines in offline.sections().values():
+        assert "scripted stand-in" in lines[0] and "not the live gateway" in lines[0]
 
 
 @pytest.fixture(scope="module")
-def live() -> Iterator[Demo]:
+def stand_in() -> Iterator[ScriptedGateway]:
     with ScriptedGateway() as server:
-        yield run_demo(
-            {"SKILLBOSS_WHOLESALE_KEY": "dummy-live-key", "SKILLBOSS_BASE_URL": server.base_url}
-        )
+        server.script(answer)
+        yield server
 
 
-def test_with_a_key_every_example_runs_live(live: Demo) -> None:
-    assert live.returncode == 0, live.stdout + live.stderr
-    assert live.stdout.splitlines()[0].startswith(f"Running {len(EXAMPLES)} examples, live")
-    sections = live.sections()
-    assert sorted(sections) == EXAMPLES
-    for script, lines in sections.items():
-        assert lines[0] == "Mode: live (SKILLBOSS_WHOLESALE_KEY is set)", script
+@pytest.mark.parametrize(
+    ("base_url", "says"),
+    [
+        (None, "Live: every example calls https://api.skillboss.co/v1"),
+        ("http://127.0.0.1:8123/v1", "(a server on this machine, not the public gateway)"),
+        ("https://proxy.example/v1", "Live: every example calls https://proxy.example/v1"),
+    ],
+)
+def test_with_a_key_the_demo_runs_the_examples_as_they_are(
+    base_url: str | None, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in OUR_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SKILLBOSS_WHOLESALE_KEY", "dummy-live-key")
+    if base_url:
+        monkeypatch.setenv("SKILLBOSS_BASE_URL", base_url)
+    headline, command, _ = plan()
+    assert says in headline and headline.startswith("Live: ")
+    assert command == [sys.executable], "live runs are the examples alone, no replay around them"
+
+
+@pytest.mark.parametrize("script", EXAMPLES)
+def test_example_runs_when_copied_into_a_project(
+    script: str, stand_in: ScriptedGateway, tmp_path: Path
+) -> None:
+    """Copied alone into an empty folder and run with a key and a URL. The editable install
+    puts this repository on the path, so its own tooling is blocked, as if absent."""
+    copy = tmp_path / script
+    copy.write_text((EXAMPLES_DIR / script).read_text(encoding="utf-8"), encoding="utf-8")
+    env = clean_env(
+        {"SKILLBOSS_WHOLESALE_KEY": "dummy-live-key", "SKILLBOSS_BASE_URL": stand_in.base_url}
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_REPO_TOOLING.format(script=script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip(), "the example printed nothing"
+
+
+@pytest.mark.parametrize("script", EXAMPLES)
+def test_example_imports_only_what_a_user_has(script: str) -> None:
+    """The standard library, pydantic, its framework and this distribution: nothing of the
+    repository's own tooling (tests, demo, vcr)."""
+    tree = ast.parse((EXAMPLES_DIR / script).read_text(encoding="utf-8"))
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    framework = {"langchain_core", "langchain_skillboss"}
+    if script.startswith("llamaindex"):
+        framework = {"llama_index", "llama_index_skillboss"}
+    allowed = framework | {"pydantic", "__future__"} | set(sys.stdlib_module_names)
+    assert imported <= allowed, imported - allowed
 
 
 # ---- reading an example's output and cassette -----------------------------------------------
@@ -124,10 +195,15 @@ def test_with_a_key_every_example_runs_live(live: Demo) -> None:
 class Cassette:
     interactions: list[dict[str, Any]]
 
+    origin: str
+
     @classmethod
     def load(cls, name: str) -> Cassette:
-        path = ROOT / "cassettes" / "examples" / f"{name}.yaml"
-        return cls(yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"])
+        text = (ROOT / "cassettes" / "examples" / f"{name}.yaml").read_text(encoding="utf-8")
+        first = text.split("\n", 1)[0]
+        assert first.startswith(ORIGIN_PREFIX), "the cassette does not say who recorded it"
+        origin = first.removeprefix(ORIGIN_PREFIX).rstrip(".")
+        return cls(yaml.safe_load(text)["interactions"], origin)
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(i["request"]["body"]) for i in self.interactions if i["request"]["body"]]

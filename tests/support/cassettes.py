@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 RECORD_MODE_ENV = "SKILLBOSS_RECORD"
 PUBLIC_HOST = "api.skillboss.co"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 # Headers that can carry a credential or identify an account: never written to a cassette.
 SECRET_HEADERS = (
@@ -49,12 +50,53 @@ def _drop_noise_headers(headers: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scrub_request(request: Any) -> Any:
-    """Drop secrets and SDK noise; record every host as the public gateway's."""
+    """Drop secrets and SDK noise. The host recorded is the one really answered (a local
+    server keeps its address, without the port that changes every run): a reader of the
+    cassette sees where its answers came from, and replay matches on the path only."""
     request.headers = _drop_noise_headers(dict(request.headers))
     parts = urlsplit(request.uri)
-    if parts.hostname in ("127.0.0.1", "localhost"):
-        request.uri = urlunsplit(("https", PUBLIC_HOST, parts.path, parts.query, ""))
+    if parts.hostname in LOCAL_HOSTS:
+        request.uri = urlunsplit((parts.scheme, parts.hostname, parts.path, parts.query, ""))
     return request
+
+
+def cassette_origin(cassette: dict[str, Any]) -> str:
+    """Who answered the requests in a cassette, read from the hosts it recorded."""
+    hosts = {urlsplit(i["request"]["uri"]).hostname for i in cassette.get("interactions", [])}
+    if hosts and hosts <= set(LOCAL_HOSTS):
+        return (
+            "the project's scripted stand-in for the gateway on 127.0.0.1 "
+            "(tests/support), not the live gateway"
+        )
+    if hosts == {PUBLIC_HOST}:
+        return f"the live SkillBoss gateway ({PUBLIC_HOST})"
+    return "hosts: " + ", ".join(sorted(str(host) for host in hosts))
+
+
+ORIGIN_PREFIX = "# Recorded from "
+
+
+class OriginYamlSerializer:
+    """vcrpy's YAML, under a first line that says who answered (YAML ignores comments)."""
+
+    @staticmethod
+    def serialize(cassette: dict[str, Any]) -> str:
+        from vcr.serializers import yamlserializer
+
+        header = f"{ORIGIN_PREFIX}{cassette_origin(cassette)}.\n"
+        return header + str(yamlserializer.serialize(cassette))
+
+    @staticmethod
+    def deserialize(text: str) -> Any:
+        from vcr.serializers import yamlserializer
+
+        return yamlserializer.deserialize(text)
+
+
+def register_cassette_format(recorder: Any) -> None:
+    """JSON body matching and the origin header, on any vcr.VCR."""
+    recorder.register_matcher("json_body", json_body_matcher)
+    recorder.register_serializer("yaml", OriginYamlSerializer())
 
 
 def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -128,5 +170,5 @@ def use_cassette(path: str) -> Any:
         settings["record_mode"] = "all"
         Path(path).unlink(missing_ok=True)
     recorder = vcr.VCR(**settings)
-    recorder.register_matcher("json_body", json_body_matcher)
+    register_cassette_format(recorder)
     return recorder.use_cassette(path, allow_playback_repeats=repeats)

@@ -48,9 +48,13 @@ def test_each_status_maps_to_a_typed_actionable_error(
     assert error.status_code == status
 
 
-def test_401_names_the_variable_and_console_keys() -> None:
-    error = map_status_error("raw", body=None, response=response(401))
-    assert "SKILLBOSS_WHOLESALE_KEY" in str(error) and "console keys are rejected" in str(error)
+def test_401_names_the_variable_console_keys_and_where_keys_come_from() -> None:
+    body = {"error": {"message": "Incorrect API key provided.", "type": "auth"}}
+    error = map_status_error("raw", body=body, response=response(401))
+    text = str(error)
+    assert "SKILLBOSS_WHOLESALE_KEY" in text and "console keys" in text
+    assert "wholesale dashboard" in text and "admin@skillboss.co" in text
+    assert "provided. " in text and ".." not in text
 
 
 @pytest.mark.parametrize(

@@ -126,3 +126,20 @@ def test_size_caps_are_settings() -> None:
     assert (settings.max_event_bytes, settings.max_body_bytes) == (1024, 2048)
     with pytest.raises(ValueError):
         GatewaySettings(max_body_bytes=0)
+
+
+def test_missing_key_says_where_keys_come_from_and_spots_a_console_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SKILLBOSS_WHOLESALE_KEY", raising=False)
+    monkeypatch.delenv("SKILLBOSS_API_KEY", raising=False)
+    with pytest.raises(MissingAPIKeyError) as plain:
+        GatewaySettings().require_api_key()
+    assert "admin@skillboss.co" in str(plain.value) and "SKILLBOSS_API_KEY is set" not in str(
+        plain.value
+    )
+    monkeypatch.setenv("SKILLBOSS_API_KEY", "console-key-value-123456")
+    with pytest.raises(MissingAPIKeyError) as console:
+        GatewaySettings().require_api_key()
+    assert "SKILLBOSS_API_KEY is set" in str(console.value)
+    assert "console-key-value-123456" not in str(console.value)

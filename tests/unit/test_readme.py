@@ -32,6 +32,7 @@ from skillboss_core.params import RANGES
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
 ABSENT = "-"
 
 
@@ -326,15 +327,19 @@ def test_make_targets_and_extras_exist() -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([a-z][a-z0-9-]*):", makefile, flags=re.MULTILINE))
+    contributing = read_blocks(CONTRIBUTING.read_text(encoding="utf-8"))
     commands = " ".join(block.code for block in BLOCKS if block.language == "bash")
+    dev_commands = " ".join(block.code for block in contributing if block.language == "bash")
+    assert {"demo"} <= set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", commands)) <= targets
     assert (
         {"demo", "test", "record", "record-local", "bench"}
-        <= set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", commands))
+        <= set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", dev_commands))
         <= targets
     )
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    extras = set(re.findall(r'skillboss-integrations\[([a-z-]+)\]"', commands))
+    extras = set(re.findall(r'pip install "\.\[([a-z-]+)\]"', commands))
     assert extras == {"langchain", "llama-index", "all"} <= set(project["optional-dependencies"])
+    assert set(project["scripts"]) == {"skillboss"} and "skillboss check" in commands
 
 
 def test_compatibility_matrix_matches_pyproject() -> None:
@@ -357,7 +362,7 @@ def test_compatibility_matrix_matches_pyproject() -> None:
 
 def test_every_ci_leg_in_the_readme_runs_in_ci() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    legs = table_rows(section_text("Compatibility"), "leg")
+    legs = table_rows(CONTRIBUTING.read_text(encoding="utf-8"), "leg")
     assert {leg[0] for leg in legs} == {"locked", "openai 2.x", "lowest", "newest"}
     for _leg, target, *_rest in legs:
         for command in re.findall(r"`(make [^`]+)`", target):
