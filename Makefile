@@ -19,7 +19,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 python_for = $(shell p=$$(pyenv prefix $(1) 2>/dev/null) && echo "$$p/bin/python" || echo python$(1))
 
 .PHONY: help venv demo test lint typecheck pytest test-python test-lowest test-newest test-openai2 \
-	python-path lock bench record record-local clean
+	python-path lock bench record record-local catalog clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -123,6 +123,20 @@ record: ## re-record every cassette against the live gateway (needs SKILLBOSS_WH
 record-local: venv ## re-record against the scripted gateway on 127.0.0.1 (no key, no network)
 	SKILLBOSS_RECORD=local $(BIN)/python -m demo.run
 	SKILLBOSS_RECORD=local $(BIN)/python -m pytest -q $(RECORDED_TESTS)
+
+# The model catalog's source: LiteLLM's model table, from the pinned wheel (never installed).
+LITELLM_VERSION := 1.110.2
+
+catalog: venv ## regenerate skillboss_core/catalog_data.json from LiteLLM's table (LITELLM_VERSION)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "==> Downloading litellm==$(LITELLM_VERSION) (no dependencies) for its model table"; \
+	$(TOOLS)/bin/python -m pip download --quiet --no-deps --only-binary=:all: \
+		"litellm==$(LITELLM_VERSION)" -d "$$tmp"; \
+	$(BIN)/python -c "import glob, sys, zipfile; \
+		wheel = zipfile.ZipFile(glob.glob(sys.argv[1] + '/litellm-*.whl')[0]); \
+		open(sys.argv[1] + '/table.json', 'wb').write(wheel.read(sys.argv[2]))" \
+		"$$tmp" litellm/model_prices_and_context_window_backup.json; \
+	$(BIN)/python scripts/build_catalog.py "$$tmp/table.json" --version $(LITELLM_VERSION)
 
 clean: ## remove every venv and cache
 	rm -rf $(VENV) .venv-* .mypy_cache .ruff_cache

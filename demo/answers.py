@@ -76,7 +76,7 @@ ANSWERS = (
     Answer(
         "What is the weather in Paris, and what is 21 Celsius in Fahrenheit?",
         lambda r: (
-            f"Today in Paris: {r['get_weather']}. And 21 °C is {r['celsius_to_fahrenheit']} °F."
+            f"Paris is {r['get_weather']} today, and 21 °C is {r['celsius_to_fahrenheit']} °F."
         ),
         calls={"get_weather": {"city": "Paris"}, "celsius_to_fahrenheit": {"celsius": 21}},
     ),

@@ -20,8 +20,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from demo.replay import cassette_for
+from skillboss_core.cleartext import is_loopback
 from skillboss_core.settings import DEFAULT_BASE_URL
-from tests.support.cassettes import LOCAL_HOSTS, ORIGIN_PREFIX, recording_mode
+from tests.support.cassettes import ORIGIN_PREFIX, recording_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -43,8 +44,7 @@ def recorded_origin(script: Path) -> str:
 
 
 def live_target(base_url: str) -> str:
-    host = urlsplit(base_url).hostname or ""
-    if host in LOCAL_HOSTS:
+    if is_loopback(urlsplit(base_url).hostname or ""):
         return f"{base_url} (a server on this machine, not the public gateway)"
     return base_url
 

@@ -22,7 +22,7 @@ MAX_TURNS = 5
 @tool
 def get_weather(city: str) -> str:
     """Get today's weather forecast for a city."""
-    forecasts = {"paris": "18°C and sunny", "tokyo": "24°C with light rain"}
+    forecasts = {"paris": "21 °C and sunny", "tokyo": "24 °C with light rain"}
     return forecasts.get(city.strip().lower(), "15°C and cloudy")
 
 

@@ -22,7 +22,11 @@ from llama_index_skillboss import SkillBoss
 
 MODEL = "openai/gpt-5.4-mini"
 
-FORECASTS = {"paris": "sunny, 21 C", "oslo": "light rain, 9 C", "tokyo": "cloudy, 17 C"}
+FORECASTS = {
+    "paris": "21 °C and sunny",
+    "oslo": "9 °C with light rain",
+    "tokyo": "17 °C and cloudy",
+}
 
 
 def get_weather(city: str) -> str:

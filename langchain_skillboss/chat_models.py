@@ -51,7 +51,7 @@ from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
-from skillboss_core.endpoints import refuse_endpoints
+from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
 from skillboss_core.options import OPTION_NAMES, RequestOptions
 from skillboss_core.request import (
     DEFAULT_MODEL,
@@ -422,6 +422,7 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
         # shown by repr); so is a URL, which would be sent rather than used. The errors never
         # show the value.
         refuse_secret_names([*values, *extra], known, owner="ChatSkillBoss")
+        refuse_two_urls(values, ("base_url", "api_base", "openai_api_base"), owner="ChatSkillBoss")
         for given in (values, extra):
             refuse_endpoints(
                 given,
@@ -501,7 +502,9 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
         return masked_headers(headers)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return model_profile(self.model)
+        """The catalog's facts, or the gateway's own if its /models list was fetched with
+        these settings (`list_models()`) before the model was built."""
+        return model_profile(self.gateway.lookup(self.model))
 
     @property
     def model_name(self) -> str:

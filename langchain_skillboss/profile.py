@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from langchain_core.language_models import ModelProfile
 
-from skillboss_core.catalog import lookup
+from skillboss_core.catalog import ModelInfo
 
 
-def model_profile(model_id: str) -> ModelProfile:
-    """Capabilities for `model_id`; unknown ids get the catalog's conservative defaults."""
-    info = lookup(model_id)
+def model_profile(info: ModelInfo) -> ModelProfile:
+    """The catalog's facts for one model (conservative defaults for unknown ids)."""
     profile = ModelProfile(
         max_input_tokens=info.context_window,
         max_output_tokens=info.max_output_tokens,

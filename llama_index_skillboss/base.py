@@ -65,12 +65,11 @@ from skillboss_core import (
     GatewaySettings,
     InvalidParameterError,
     ModelInfo,
-    lookup,
 )
 from skillboss_core.answer import judge_end, output_name
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
-from skillboss_core.endpoints import refuse_endpoints
+from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
 from skillboss_core.options import RequestOptions
 from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
 from skillboss_core.reuse import shared_gateway
@@ -315,6 +314,7 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         if isinstance(values, dict):
             known = {*cls.model_fields, *_aliases(cls.model_fields.values())}
             refuse_secret_names(values, known, owner="SkillBoss")
+            refuse_two_urls(values, ("api_base", "base_url"), owner="SkillBoss")
             refuse_endpoints(
                 values,
                 known,
@@ -362,8 +362,9 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
 
     @property
     def model_info(self) -> ModelInfo:
-        """What the catalog knows about `model` (conservative defaults if nothing)."""
-        return lookup(self.model)
+        """What the gateway's /models list said of `model` (once `list_models()` fetched it
+        with these settings), else the catalog's facts (conservative defaults if nothing)."""
+        return self._gateway().lookup(self.model)
 
     # -- gateway plumbing ----------------------------------------------------------------
 

@@ -6,7 +6,7 @@ package sends and turn its neutral results and stream chunks back into framework
 
 from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
-from skillboss_core.catalog import ModelInfo, known_models, lookup
+from skillboss_core.catalog import ModelInfo, catalog_source, known_models, lookup
 from skillboss_core.errors import (
     GatewayAuthenticationError,
     GatewayBadRequestError,
@@ -79,6 +79,7 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "__version__",
+    "catalog_source",
     "known_models",
     "lookup",
 ]

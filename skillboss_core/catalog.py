@@ -1,89 +1,131 @@
-"""What the integration knows about each model id, with conservative defaults for the rest.
+"""What the integration knows about each model: window, output cap and capabilities.
 
-The gateway serves many vendors' models under one key and documents the same Chat
-Completions parameters for all of them, so tools and response_format are assumed to
-work; window sizes and modalities are only claimed where known.
+The frameworks act on these facts (LlamaIndex packs RAG context and sizes agent memory from
+the window, LangChain's `create_agent` picks native structured output from the profile, both
+decide whether to send images), so they come from maintained data, not from hand:
+
+1. facts the gateway itself gives in `GET /models` (once fetched: `skillboss_core.listing`);
+2. `OVERRIDES`, for gateway ids no rule maps (`reel-31-api`);
+3. LiteLLM's model table, generated into `catalog_data.json` by `make catalog`, found
+   through `model_ids.canonical` (prefixes, dots, Claude's word order) and, failing that,
+   without a dated-snapshot suffix;
+4. conservative defaults: a 32,768-token window, tools and json_schema assumed (the gateway
+   documents both for every model), no vision, audio or PDF.
+`ModelInfo.source` says which one answered, and why.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
 from typing import Any
+
+from skillboss_core.model_ids import canonical, without_snapshot
 
 DEFAULT_CONTEXT_WINDOW = 32_768
 DEFAULT_MAX_OUTPUT_TOKENS = 4_096
 
+# The data file's capability names -> ModelInfo fields.
+_CAPABILITY_FIELDS = {
+    "tools": "supports_tools",
+    "parallel_tool_calls": "supports_parallel_tool_calls",
+    "json_schema": "supports_json_schema",
+    "vision": "supports_vision",
+    "audio_input": "supports_audio",
+    "pdf": "supports_pdf",
+    "reasoning": "supports_reasoning",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """Facts about one model id. Unknown ids get the class defaults (documented above)."""
+    """Facts about one model id; `source` says where they came from."""
 
     id: str
     context_window: int = DEFAULT_CONTEXT_WINDOW
+    """The most tokens a prompt may hold (LiteLLM's max_input_tokens: for OpenAI's GPT-5
+    family the 400k window less the 128k kept for output)."""
     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
     supports_tools: bool = True
+    supports_parallel_tool_calls: bool = True
     supports_json_schema: bool = True
     supports_vision: bool = False
     supports_audio: bool = False
     supports_pdf: bool = False
     supports_reasoning: bool = False
     known: bool = False
+    vendor: str | None = None
+    source: str = "default: no catalog entry matches this id"
 
 
-_KNOWN: dict[str, dict[str, Any]] = {
-    "openai/gpt-5.4-mini": {
-        "context_window": 400_000,
-        "max_output_tokens": 128_000,
-        "supports_vision": True,
-        "supports_pdf": True,
-        "supports_reasoning": True,
-    },
-    "openai/gpt-5.4": {
-        "context_window": 400_000,
-        "max_output_tokens": 128_000,
-        "supports_vision": True,
-        "supports_pdf": True,
-        "supports_reasoning": True,
-    },
-    "openai/gpt-4o-mini": {
-        "context_window": 128_000,
-        "max_output_tokens": 16_384,
-        "supports_vision": True,
-        "supports_audio": True,
-        "supports_pdf": True,
-    },
-    "deepseek/deepseek-reasoner": {
-        "context_window": 128_000,
-        "max_output_tokens": 64_000,
-        "supports_tools": False,
-        "supports_json_schema": False,
-        "supports_reasoning": True,
-    },
-    "deepseek/deepseek-chat": {
-        "context_window": 128_000,
-        "max_output_tokens": 8_192,
-        "supports_json_schema": False,
-    },
-    "anthropic/claude-sonnet-4.5": {
-        "context_window": 200_000,
-        "max_output_tokens": 64_000,
-        "supports_vision": True,
-        "supports_pdf": True,
-        "supports_reasoning": True,
-    },
-    # The gateway's docs list reel-31-api as a chat model taking the standard parameters.
-    "reel-31-api": {},
+# Gateway ids that no rule maps to the table, with what the gateway's docs say of them.
+OVERRIDES: dict[str, dict[str, Any]] = {
+    # Its page documents the standard Chat Completions parameters, tools and tool_choice,
+    # and multimodal content blocks; it gives no window, so the default window stays.
+    "reel-31-api": {"supports_tools": True, "supports_json_schema": True},
 }
 
 
-def lookup(model_id: str, overrides: Mapping[str, Any] | None = None) -> ModelInfo:
-    """The catalog entry for `model_id`, with per-instance `overrides` applied on top."""
-    facts = _KNOWN.get(model_id)
-    info = ModelInfo(id=model_id, known=True, **facts) if facts is not None else ModelInfo(model_id)
+@cache
+def catalog_data() -> dict[str, Any]:
+    """The generated file: `source` (where and when from) and `models` by canonical name."""
+    text = resources.files("skillboss_core").joinpath("catalog_data.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _from_table(name: str, entry: Mapping[str, Any], how: str) -> dict[str, Any]:
+    source = catalog_data()["source"]
+    supports = set(entry["supports"])
+    facts: dict[str, Any] = {
+        field: capability in supports for capability, field in _CAPABILITY_FIELDS.items()
+    }
+    facts["context_window"] = entry["context_window"]
+    facts["max_output_tokens"] = entry["max_output_tokens"] or DEFAULT_MAX_OUTPUT_TOKENS
+    facts["vendor"] = entry["vendor"]
+    facts["source"] = f"{source['package']}: {entry['from']!r}{how}"
+    return facts
+
+
+def table_facts(model_id: str) -> dict[str, Any] | None:
+    """The LiteLLM-derived facts for `model_id`, or None when no rule finds it."""
+    models = catalog_data()["models"]
+    name = canonical(model_id)
+    if name in models:
+        how = "" if name == model_id else f" (as {name!r})"
+        return _from_table(name, models[name], how)
+    undated = without_snapshot(name)
+    if undated is not None and undated in models:
+        return _from_table(undated, models[undated], f" (as {undated!r}, snapshot suffix dropped)")
+    return None
+
+
+def lookup(
+    model_id: str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    listed: Mapping[str, Any] | None = None,
+) -> ModelInfo:
+    """The facts for `model_id`: `listed` (from the gateway's /models) first, then OVERRIDES,
+    then LiteLLM's table, then the defaults; per-instance `overrides` on top of all."""
+    facts = table_facts(model_id) or {}
+    if model_id in OVERRIDES:
+        facts = {**facts, **OVERRIDES[model_id], "source": "override: skillboss_core.catalog"}
+    if listed:
+        facts = {**facts, **listed, "source": "gateway: GET /models"}
+    info = ModelInfo(id=model_id, known=bool(facts), **facts) if facts else ModelInfo(model_id)
     return replace(info, **overrides) if overrides else info
 
 
 def known_models() -> list[str]:
-    """Model ids the catalog has facts for (not the gateway's live list: see list_models)."""
-    return sorted(_KNOWN)
+    """Canonical names the catalog has facts for (not the gateway's live list: see
+    list_models), plus the override table's ids."""
+    return sorted({*catalog_data()["models"], *OVERRIDES})
+
+
+def catalog_source() -> dict[str, str]:
+    """Where the table came from: package, file, sha256, date retrieved, how to regenerate."""
+    return dict(catalog_data()["source"])

@@ -315,7 +315,7 @@ def _check_chat(report: _Report, gateway: Gateway, context: _Context) -> int:
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     text = (result.content or "").strip()
     if not text:
-        return report.fail("chat", _empty_answer(result, options))
+        return report.fail("chat", _empty_answer(result, options, report))
     served = (
         f" (served by {result.model})" if result.model and result.model != options.model else ""
     )
@@ -325,14 +325,17 @@ def _check_chat(report: _Report, gateway: Gateway, context: _Context) -> int:
         f'{options.model} answered "{report.short(text)}" in {elapsed_ms} ms{served}',
     )
     if not options.quiet:
-        report.write(f"Ready: SkillBoss answers with this key at {shown_url(context.base_url)}.")
+        where = shown_url(context.base_url)
+        if is_loopback(urlsplit(context.base_url).hostname or ""):
+            where += " (a server on this machine, not the public gateway)"
+        report.write(f"Ready: an answer came back with this key from {where}.")
     return 0
 
 
-def _empty_answer(result: ChatResult, options: CheckOptions) -> _Problem:
+def _empty_answer(result: ChatResult, options: CheckOptions, report: _Report) -> _Problem:
     reason = result.finish_reason or "none given"
     if result.refusal:
-        what = f"a refusal instead of text ({result.refusal.strip()[:_ANSWER_CHARS]})"
+        what = f"a refusal instead of text ({report.short(result.refusal)})"
     elif result.tool_calls:
         what = "a tool call instead of text"
     else:
@@ -563,9 +566,9 @@ def _seconds(value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+        raise argparse.ArgumentTypeError("not a number of seconds") from None
     if not math.isfinite(seconds) or seconds <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {value!r}")
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return seconds
 
 
@@ -573,17 +576,27 @@ def _positive_int(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        raise argparse.ArgumentTypeError("not a whole number") from None
     if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value!r}")
+        raise argparse.ArgumentTypeError("must be at least 1")
     return number
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_COMMANDS = ("check",)
+
+
+def _unquoted(match: re.Match[str]) -> str:
+    """A quoted value argparse repeats, unless it is one of our own words (a command)."""
+    return match.group(0) if match.group(0)[1:-1] in _COMMANDS else "(value not shown)"
 
 
 class _Parser(argparse.ArgumentParser):
     """An argparse parser that does not quote a wrong command back: it may be a pasted key."""
 
     def error(self, message: str) -> NoReturn:
-        super().error(re.sub(r"invalid choice: '.*?'", "invalid choice", message))
+        # argparse quotes values with repr(): '...' or, when the value holds a ', "...".
+        super().error(_QUOTED.sub(_unquoted, message))
 
 
 def build_parser(prog: str = "skillboss") -> argparse.ArgumentParser:

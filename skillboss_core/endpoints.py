@@ -14,11 +14,22 @@ from typing import Any
 
 from skillboss_core._envnames import BASE_URL_ENV
 
-_ENDPOINT_NAME = re.compile(r"(url|uri|endpoint|(^|_)(base|host))$")
+_ENDPOINT_NAME = re.compile(r"(url|uri|endpoint|proxy|(^|_)(base|host))$")
 
 
 def is_url(value: Any) -> bool:
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+def refuse_two_urls(values: Mapping[str, Any], names: tuple[str, ...], *, owner: str) -> None:
+    """A ValueError when the gateway URL comes under more than one of its names: which one
+    would win is not something to leave to alias order."""
+    given = [name for name in names if values.get(name) is not None]
+    if len(given) > 1:
+        raise ValueError(
+            f"{owner} got the gateway URL under {len(given)} names ({', '.join(given)}); "
+            f"pass it once, as {names[0]}=..."
+        )
 
 
 def refuse_endpoints(

@@ -247,7 +247,7 @@ def map_status_error(
     err_msg, body = redact(err_msg, secrets), redact(body, secrets)
     status = response.status_code
     data = body.get("error", body) if isinstance(body, dict) else body
-    detail = _provider_message(body, err_msg).rstrip(".")
+    detail = _provider_message(body, err_msg).strip().rstrip(".!? ")
     if is_context_overflow(status, body, detail):
         return GatewayContextOverflowError(
             f"The prompt does not fit the model's context window ({status}): {detail}. "
@@ -356,8 +356,8 @@ def unreachable(error: openai.APIConnectionError, url: str, secrets: Iterable[st
     return GatewayConnectionError(
         message=(
             f"Could not reach the SkillBoss gateway at {url} ({reason}). Check the URL "
-            "(base_url or SKILLBOSS_BASE_URL), the network and any proxy settings; "
-            "`skillboss check` tells which."
+            "(SKILLBOSS_BASE_URL, or the model's base_url / api_base), the network and any "
+            "proxy settings; `skillboss check` tells which."
         ),
         request=error.request,
     )

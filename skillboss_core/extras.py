@@ -25,7 +25,8 @@ def require_framework(module: str, *, adapter: str, framework: str, extra: str) 
             raise
         raise ModuleNotFoundError(
             f"{adapter} needs {framework}, which is not installed: "
-            f'pip install "{DISTRIBUTION}[{extra}]"',
+            f'pip install "{DISTRIBUTION}[{extra}]" (before the first release, in a clone of '
+            f'the repository: pip install ".[{extra}]")',
             name=exc.name,
             path=exc.path,
         ) from None

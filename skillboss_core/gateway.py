@@ -11,13 +11,14 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeAlias, TypeVar
 
 import openai
 
 from skillboss_core._http import http
+from skillboss_core.catalog import ModelInfo, lookup
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
 from skillboss_core.deadline import Deadline
@@ -31,6 +32,7 @@ from skillboss_core.errors import (
     _ResponseContentError,
     unreachable,
 )
+from skillboss_core.listing import listed_facts
 from skillboss_core.options import NO_OPTIONS, RequestOptions, _Unset
 from skillboss_core.params import InvalidParameterError
 from skillboss_core.redact import redact, shown_url
@@ -188,6 +190,9 @@ class Gateway(ClosesConnections):
     def __init__(self, settings: GatewaySettings | None = None) -> None:
         self.settings = settings or GatewaySettings()
         self.clients = ClientPool(self.settings)
+        # What GET /models said of each model, once fetched (gateways with equal settings
+        # share one Gateway, so this is cached per settings).
+        self.listed: dict[str, dict[str, Any]] = {}
 
     def _client_pool(self) -> ClientPool:
         return self.clients
@@ -411,15 +416,34 @@ class Gateway(ClosesConnections):
     # -- models -------------------------------------------------------------------------
 
     def list_models(self) -> list[str]:
-        """Model ids the gateway serves to this key (GET /models)."""
+        """Model ids the gateway serves to this key (GET /models); what the list says of
+        each model (window, capabilities) is kept for `lookup`."""
         with _connecting(self.settings):
             response = self.clients.sync_client().get("/models", cast_to=http.Response)
-        return _model_ids(response.content)
+        return self._remember(response.content)
 
     async def alist_models(self) -> list[str]:
         with _connecting(self.settings):
             response = await self.clients.async_client().get("/models", cast_to=http.Response)
-        return _model_ids(response.content)
+        return self._remember(response.content)
+
+    def model_infos(self) -> list[ModelInfo]:
+        """Every model the key can use, with its facts (the gateway's own, else the catalog's)."""
+        return [self.lookup(model_id) for model_id in self.list_models()]
+
+    async def amodel_infos(self) -> list[ModelInfo]:
+        return [self.lookup(model_id) for model_id in await self.alist_models()]
+
+    def lookup(self, model_id: str, overrides: Mapping[str, Any] | None = None) -> ModelInfo:
+        """`catalog.lookup`, with what GET /models said if the list was fetched; no request."""
+        return lookup(model_id, overrides, listed=self.listed.get(model_id))
+
+    def _remember(self, content: bytes) -> list[str]:
+        entries = _model_entries(content)
+        self.listed = {
+            str(entry["id"]): facts for entry in entries if (facts := listed_facts(entry))
+        }
+        return [str(entry["id"]) for entry in entries]
 
 
 def _is_event_stream(response: Any) -> bool:
@@ -428,9 +452,11 @@ def _is_event_stream(response: Any) -> bool:
     return "json" not in content_type
 
 
-def _model_ids(content: bytes) -> list[str]:
+def _model_entries(content: bytes) -> list[dict[str, Any]]:
     try:
-        data = json.loads(content)
-        return [str(item["id"]) for item in data["data"]]
+        data = json.loads(content)["data"]
+        if all(isinstance(item, dict) and "id" in item for item in data):
+            return list(data)
     except (ValueError, KeyError, TypeError):
-        raise InvalidResponseError("GET /models did not answer with a model list") from None
+        pass
+    raise InvalidResponseError("GET /models did not answer with a model list")

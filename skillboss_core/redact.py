@@ -18,6 +18,7 @@ REDACTED = "[redacted]"
 # Shorter values are not real keys (tests use "sk-x"); scrubbing them would mangle messages.
 _MIN_SECRET = 8
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_TOKEN_TAIL = r"[A-Za-z0-9._~+/=-]*"
 # Keys this process has handed to an HTTP client, for the log filter (which has no client).
 _known: set[str] = set()
 # Where a key could show up in a record: our own logger and the HTTP stack under it.
@@ -26,8 +27,14 @@ _LOGGER_PREFIXES = ("skillboss_core", "openai", "httpx", "httpx2", "httpcore")
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
-        if len(secret) >= _MIN_SECRET and secret in text:
+        if len(secret) < _MIN_SECRET:
+            continue
+        if secret in text:
             text = text.replace(secret, REDACTED)
+        # A message cut to a preview length may end inside the key: its start goes too.
+        start = secret[:_MIN_SECRET]
+        if start in text:
+            text = re.sub(re.escape(start) + _TOKEN_TAIL, REDACTED, text)
     return _BEARER.sub(lambda match: match.group(1) + REDACTED, text)
 
 

@@ -34,15 +34,17 @@ def base_url_from_env() -> str:
 
 def missing_key_message() -> str:
     """What to do without a key; names a console key found under SkillBoss's other name."""
-    console = ""
     if os.environ.get(CONSOLE_KEY_ENV):
-        console = (
-            f" {CONSOLE_KEY_ENV} is set, but it is not read: it holds a console key, "
-            "which this gateway rejects."
+        why = (
+            f"{CONSOLE_KEY_ENV} is set, but it is not read: that name usually holds a console "
+            f"key, which this gateway rejects (401). If it holds a wholesale key, set "
+            f"{API_KEY_ENV} to it."
         )
+    else:
+        why = WHOLESALE_ONLY
     return (
         f"No SkillBoss wholesale key: set the {API_KEY_ENV} environment variable or pass "
-        f"api_key=...{console} {WHOLESALE_ONLY} {WHERE_TO_GET_A_KEY}"
+        f"api_key=... {why} {WHERE_TO_GET_A_KEY}"
     )
 
 

@@ -110,6 +110,10 @@ def test_success_prints_every_step_and_exits_0(
     assert f"this key can use 5 models, including {DEFAULT_MODEL}" in out
     assert re.search(rf'✓ chat +{re.escape(DEFAULT_MODEL)} answered "ready" in \d+ ms', out)
     assert "✗" not in out
+    assert (
+        f"Ready: an answer came back with this key from {gateway_server.base_url} "
+        "(a server on this machine, not the public gateway)."
+    ) in out
     # One GET /models, then one small chat request carrying the key and the check's prompt.
     assert [(r.method, r.path) for r in gateway_server.requests] == [
         ("GET", "/v1/models"),
@@ -502,6 +506,31 @@ def test_an_answer_cut_short_never_shows_the_start_of_the_key(
     assert KEY[:10] not in out
 
 
+def test_a_refusal_cut_short_never_shows_the_start_of_the_key(
+    gateway_server: ScriptedGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = json.loads(answer(None)[2])
+    body["choices"][0]["message"]["refusal"] = "I cannot: " + "x" * 45 + KEY
+    gateway_server.script(
+        lambda _: (200, {"Content-Type": "application/json"}, json.dumps(body).encode())
+    )
+    code, out = check(capsys, "--base-url", gateway_server.base_url)
+    assert code == 1 and "a refusal instead of text (I cannot: xxx" in out
+    assert KEY[:8] not in out
+
+
+def test_a_portal_page_cut_short_never_shows_the_start_of_the_key(
+    gateway_server: ScriptedGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The core quotes the start of a body that is not an answer: cut inside the key, the
+    piece before the cut is still redacted."""
+    page = ("<html>" + "x" * 100 + KEY + "</html>").encode()
+    gateway_server.script(lambda _: (200, {"Content-Type": "text/html"}, page))
+    code, out = check(capsys, "--base-url", gateway_server.base_url)
+    assert code == 1 and "captive portal" in out
+    assert KEY[:8] not in out
+
+
 # -- the command line ---------------------------------------------------------------------------
 
 
@@ -516,6 +545,9 @@ def test_an_answer_cut_short_never_shows_the_start_of_the_key(
         ["check", "--max-tokens", "0"],
         ["check", "--api-key", KEY],
         [KEY],
+        ["check", "--timeout", KEY],  # a key pasted into the wrong place
+        ["check", "--max-tokens", KEY],
+        ["x'" + KEY],  # argparse quotes this one with "..."
     ],
 )
 def test_bad_usage_exits_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -112,10 +112,15 @@ def test_example_replays_and_shows_its_results(script: str, offline: Demo) -> No
     CHECKS[script](Output(lines[1:], cassette))
 
 
-def test_replay_says_the_answers_come_from_the_stand_in(offline: Demo) -> None:
-    """Every committed example cassette was recorded from the stand-in, and the demo says so."""
-    for lines in offline.sections().values():
-        assert "scripted stand-in" in lines[0] and "not the live gateway" in lines[0]
+def test_replay_says_whether_the_answers_are_the_live_gateways(offline: Demo) -> None:
+    """Each section says who answered: the stand-in (not the live gateway), or, after a live
+    re-record, the live gateway."""
+    for name, lines in offline.sections().items():
+        stand_in = "127.0.0.1" in json.dumps(Cassette.load(Path(name).stem).interactions)
+        if stand_in:
+            assert "scripted stand-in" in lines[0] and "not the live gateway" in lines[0]
+        else:
+            assert "the live SkillBoss gateway" in lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +296,7 @@ def check_langchain_agent(out: Output) -> None:
     calls = {name: (args, result) for name, args, result in out.tool_calls()}
     assert set(calls) == {"get_weather", "convert_currency"}
     args, result = calls["get_weather"]
-    assert args["city"].strip().lower() == "paris" and result == "18°C and sunny"
+    assert args["city"].strip().lower() == "paris" and result == "21 °C and sunny"
     args, result = calls["convert_currency"]
     assert float(args["amount"]) == 250 and args["currency"].upper() == "JPY"
     assert result == "40500.00 JPY"
@@ -312,7 +317,7 @@ def check_llamaindex_agent(out: Output) -> None:
     calls = {name: (args, result) for name, args, result in out.tool_calls()}
     assert set(calls) == {"get_weather", "celsius_to_fahrenheit"}
     args, result = calls["get_weather"]
-    assert args["city"].strip().lower() == "paris" and result == "sunny, 21 C"
+    assert args["city"].strip().lower() == "paris" and result == "21 °C and sunny"
     args, result = calls["celsius_to_fahrenheit"]
     assert float(args["celsius"]) == 21 and result == "69.8"
     out.results_went_back()

@@ -22,7 +22,7 @@ from llama_index_skillboss import SkillBoss
 pytestmark = pytest.mark.vcr
 
 JSON_MODEL = "openai/gpt-5.4-mini"
-TOOLS_MODEL = "deepseek/deepseek-chat"  # the catalog: tools yes, json_schema no
+TOOLS_MODEL = "qwen/qwen3-max"  # the catalog: tools yes, json_schema no
 PROMPT = PromptTemplate("Describe the city of {city}, population 2100000, as structured data.")
 
 

@@ -65,8 +65,8 @@ def cassette_origin(cassette: dict[str, Any]) -> str:
     hosts = {urlsplit(i["request"]["uri"]).hostname for i in cassette.get("interactions", [])}
     if hosts and hosts <= set(LOCAL_HOSTS):
         return (
-            "the project's scripted stand-in for the gateway on 127.0.0.1 "
-            "(tests/support), not the live gateway"
+            "the project's scripted stand-in for the gateway (a local test server), "
+            "not the live gateway"
         )
     if hosts == {PUBLIC_HOST}:
         return f"the live SkillBoss gateway ({PUBLIC_HOST})"

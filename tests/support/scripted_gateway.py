@@ -1537,6 +1537,8 @@ class ScriptedGateway:
         self.created = created
         self.models = tuple(models)
         self.api_key = api_key
+        # Extra fields for a model's /models entry (a window, supported parameters, ...).
+        self.model_details: dict[str, JSON] = {}
         self.requests: list[RecordedRequest] = []
         self.connections_opened = 0
         self.peak_open_connections = 0
@@ -1764,7 +1766,8 @@ class ScriptedGateway:
     def _model(self, name: str) -> JSON:
         """One /models entry."""
         owner = name.split("/", 1)[0] if "/" in name else "skillboss"
-        return {"id": name, "object": "model", "created": self.created, "owned_by": owner}
+        entry = {"id": name, "object": "model", "created": self.created, "owned_by": owner}
+        return {**entry, **self.model_details.get(name, {})}
 
     def _chat(self, request: RecordedRequest) -> Response:
         """Validate the body, honour a script override, then answer as the scripted model."""

@@ -216,6 +216,7 @@ def test_a_missing_framework_says_what_to_install(blocked: str, package: str, ex
     assert kind == "ModuleNotFoundError", result.stdout + result.stderr
     assert name.split(".")[0] == blocked.split(".")[0]  # the original's, e.g. llama_index.core
     assert f'pip install "skillboss-integrations[{extra}]"' in message
+    assert f'pip install ".[{extra}]"' in message  # what works before the first release
 
 
 @pytest.mark.parametrize(
@@ -295,3 +296,25 @@ def test_class_docstrings_follow_each_frameworks_outline(cls: type, sections: li
     missing = [section for section in sections if section not in doc]
     assert missing == []
     assert "SKILLBOSS_WHOLESALE_KEY" in doc and "openai/gpt-5.4-mini" in doc
+
+
+@pytest.mark.parametrize(
+    ("make", "names"),
+    [
+        (ChatSkillBoss, ("base_url", "api_base")),
+        (ChatSkillBoss, ("api_base", "openai_api_base")),
+        (SkillBoss, ("api_base", "base_url")),
+    ],
+)
+def test_the_url_under_two_names_is_refused_not_left_to_alias_order(
+    make: Any, names: tuple[str, str]
+) -> None:
+    urls = dict(zip(names, ("http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"), strict=True))
+    with pytest.raises(ValueError, match=r"gateway URL under 2 names .*pass it once"):
+        make(api_key="sk-two-urls-0123456789", **urls)
+
+
+@pytest.mark.parametrize("name", ["openai_proxy", "http_proxy", "https_proxy"])
+def test_a_proxy_setting_is_refused_even_without_a_url(name: str) -> None:
+    with pytest.raises(ValueError, match="HTTPS_PROXY"):
+        ChatSkillBoss(api_key="sk-proxy-0123456789", **{name: "proxy.internal:3128"})

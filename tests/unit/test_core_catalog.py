@@ -1,25 +1,223 @@
-"""The model catalog: known facts, conservative defaults, per-instance overrides."""
+"""The model catalog: LiteLLM's facts under every id form the gateway uses, the override
+table, conservative defaults, and where each answer came from."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from skillboss_core import known_models, lookup
-from skillboss_core.catalog import DEFAULT_CONTEXT_WINDOW, DEFAULT_MAX_OUTPUT_TOKENS
+from skillboss_core.catalog import (
+    DEFAULT_CONTEXT_WINDOW,
+    DEFAULT_MAX_OUTPUT_TOKENS,
+    OVERRIDES,
+    catalog_data,
+    catalog_source,
+    table_facts,
+)
+from skillboss_core.model_ids import canonical, maker, without_snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = catalog_data()["models"]
+
+# Flagship and small models of each vendor, pinned against the generated data (LiteLLM
+# 1.110.2): (an id as the gateway may write it, vendor, window, output cap, tools,
+# json_schema, vision, reasoning).
+PINNED = [
+    ("openai/gpt-5.4", "openai", 1_050_000, 128_000, True, True, True, True),
+    ("openai/gpt-5.4-mini", "openai", 272_000, 128_000, True, True, True, True),
+    ("anthropic/claude-opus-4-5", "anthropic", 200_000, 64_000, True, True, True, True),
+    ("claude-4-5-haiku", "anthropic", 200_000, 64_000, True, True, True, True),
+    ("vertex/gemini-2.5-pro", "google", 1_048_576, 65_536, True, True, True, True),
+    ("google/gemini-2.5-flash", "google", 1_048_576, 65_536, True, True, True, True),
+    ("deepseek/deepseek-chat", "deepseek", 131_072, 8_192, True, True, False, False),
+    ("deepseek/deepseek-reasoner", "deepseek", 131_072, 65_536, False, True, False, True),
+    ("qwen/qwen3-max", "qwen", 258_048, 65_536, True, False, False, True),
+    ("qwen/qwen-flash", "qwen", 997_952, 32_768, True, False, False, True),
+    ("meta-llama/Llama-3.3-70B-Instruct", "meta", 128_000, 4_028, True, False, False, False),
+    (
+        "meta-llama/llama-4-scout-17b-16e-instruct-fp8",
+        "meta",
+        10_000_000,
+        4_028,
+        True,
+        False,
+        False,
+        False,
+    ),
+    ("mistralai/mistral-large-latest", "mistral", 262_144, 262_144, True, True, True, False),
+    ("mistral/ministral-8b-latest", "mistral", 262_144, 262_144, True, True, True, False),
+    ("x-ai/grok-4.3", "xai", 1_000_000, 1_000_000, True, True, True, True),
+    ("xai/grok-code-fast-1", "xai", 256_000, 256_000, True, True, True, True),
+]
 
 
-def test_known_model_has_its_facts() -> None:
-    info = lookup("openai/gpt-5.4-mini")
-    assert info.known and info.context_window == 400_000 and info.supports_reasoning
+@pytest.mark.parametrize(
+    ("model_id", "vendor", "window", "output", "tools", "json_schema", "vision", "reasoning"),
+    PINNED,
+    ids=[row[0] for row in PINNED],
+)
+def test_flagship_and_small_models_of_each_vendor(
+    model_id: str,
+    vendor: str,
+    window: int,
+    output: int,
+    tools: bool,
+    json_schema: bool,
+    vision: bool,
+    reasoning: bool,
+) -> None:
+    info = lookup(model_id)
+    assert info.known and info.vendor == vendor, info.source
+    assert (info.context_window, info.max_output_tokens) == (window, output)
+    assert (info.supports_tools, info.supports_json_schema) == (tools, json_schema)
+    assert (info.supports_vision, info.supports_reasoning) == (vision, reasoning)
+    assert "litellm==" in info.source
+
+
+def test_the_pinned_sample_covers_every_vendor_the_gateway_lists() -> None:
+    vendors = {row[1] for row in PINNED}
+    assert {
+        "openai",
+        "anthropic",
+        "google",
+        "deepseek",
+        "qwen",
+        "meta",
+        "mistral",
+        "xai",
+    } <= vendors
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "claude-4-5-sonnet",  # SkillBoss's docs: version before family
+        "claude-sonnet-4-5",
+        "anthropic/claude-sonnet-4.5",
+        "bedrock/claude-4-5-sonnet",
+        "vertex/claude-4-5-sonnet",
+        "claude-sonnet-4-5-20250929",
+        "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "vertex_ai/claude-sonnet-4-5@20250929",
+        "Claude-Sonnet-4.5",
+    ],
+)
+def test_every_way_of_writing_claude_sonnet_4_5_finds_it(model_id: str) -> None:
+    info = lookup(model_id)
+    assert info.vendor == "anthropic" and info.known
+    assert (info.context_window, info.max_output_tokens) == (200_000, 64_000)
+    assert "claude-sonnet-4-5" in info.source
+
+
+def test_a_dated_snapshot_the_table_lacks_falls_back_to_its_model() -> None:
+    info = lookup("openai/gpt-5.4-mini-2099-01-01")
+    assert info.known and info.context_window == lookup("gpt-5.4-mini").context_window
+    assert "snapshot suffix dropped" in info.source
+
+
+def test_an_override_answers_for_ids_no_rule_maps() -> None:
+    info = lookup("reel-31-api")
+    assert info.known and info.supports_tools and info.source.startswith("override")
+    assert info.context_window == DEFAULT_CONTEXT_WINDOW  # its docs give no window
     assert "reel-31-api" in known_models()
 
 
 def test_unknown_model_gets_documented_conservative_defaults() -> None:
     info = lookup("vendor/brand-new-model")
-    assert not info.known
+    assert not info.known and info.source.startswith("default")
     assert info.context_window == DEFAULT_CONTEXT_WINDOW
     assert info.max_output_tokens == DEFAULT_MAX_OUTPUT_TOKENS
     assert info.supports_tools and not info.supports_vision and not info.supports_reasoning
 
 
-def test_overrides_apply_on_top() -> None:
+def test_instance_overrides_apply_on_top_of_everything() -> None:
     info = lookup("openai/gpt-5.4-mini", {"context_window": 1000, "supports_tools": False})
     assert info.context_window == 1000 and not info.supports_tools and info.supports_vision
+    listed = lookup("openai/gpt-5.4-mini", listed={"context_window": 5000})
+    assert listed.context_window == 5000 and listed.source == "gateway: GET /models"
+    both = lookup("openai/gpt-5.4-mini", {"context_window": 7}, listed={"context_window": 5000})
+    assert both.context_window == 7
+
+
+# ---- no two rules map one id to different models --------------------------------------------
+
+
+def test_each_entry_is_found_under_its_own_table_key_and_vendor() -> None:
+    """The generator and lookup spell names with the same rules: every entry's LiteLLM key
+    finds that entry, and every entry belongs to the vendor its name says."""
+    for name, entry in MODELS.items():
+        assert canonical(name) == name, name
+        assert canonical(entry["from"]) == name, (name, entry["from"])
+        assert maker(name) == entry["vendor"], name
+        facts = table_facts(entry["from"])
+        assert facts is not None and facts["vendor"] == entry["vendor"]
+
+
+def test_dropping_a_snapshot_never_crosses_to_another_vendor() -> None:
+    for name, entry in MODELS.items():
+        undated = without_snapshot(name)
+        if undated is not None and undated in MODELS:
+            assert MODELS[undated]["vendor"] == entry["vendor"], name
+
+
+def test_overrides_do_not_shadow_a_table_model() -> None:
+    for model_id in OVERRIDES:
+        assert table_facts(model_id) is None, f"{model_id} is in the table: drop the override"
+
+
+# ---- where the facts come from --------------------------------------------------------------
+
+
+def test_the_data_file_says_where_and_when_it_came_from() -> None:
+    source = catalog_source()
+    assert source["package"].startswith("litellm==") and len(source["sha256"]) == 64
+    assert source["retrieved"][:4].isdigit() and source["regenerate"] == "make catalog"
+    assert len(MODELS) > 200
+
+
+def test_the_generator_keeps_vendors_own_entries_and_is_reproducible(tmp_path: Path) -> None:
+    table = {
+        "gpt-9": {"litellm_provider": "openai", "mode": "chat", "max_input_tokens": 10},
+        "gpt-9-2030-01-01": {"litellm_provider": "openai", "mode": "chat", "max_input_tokens": 9},
+        "dashscope/deepseek-v9": {
+            "litellm_provider": "dashscope",
+            "mode": "chat",
+            "max_input_tokens": 5,
+        },
+        "deepseek/deepseek-v9": {
+            "litellm_provider": "deepseek",
+            "mode": "chat",
+            "max_input_tokens": 7,
+            "max_output_tokens": 3,
+            "supports_function_calling": True,
+        },
+        "text-embedding-9": {
+            "litellm_provider": "openai",
+            "mode": "embedding",
+            "max_input_tokens": 1,
+        },
+    }
+    source = tmp_path / "table.json"
+    source.write_text(json.dumps(table), encoding="utf-8")
+    out = tmp_path / "catalog.json"
+    command = [sys.executable, str(ROOT / "scripts" / "build_catalog.py"), str(source)]
+    runs = []
+    for _ in range(2):
+        subprocess.run([*command, "--version", "9.9.9", "--output", str(out)], check=True)
+        runs.append(out.read_text(encoding="utf-8"))
+    first = runs[0]
+    assert runs[1] == first, "same table, same file"
+    models = json.loads(first)["models"]
+    assert set(models) == {"gpt-9", "gpt-9-2030-01-01", "deepseek-v9"}
+    assert models["deepseek-v9"] == {
+        "from": "deepseek/deepseek-v9",  # DeepSeek's own figures, not a reseller's
+        "vendor": "deepseek",
+        "context_window": 7,
+        "max_output_tokens": 3,
+        "supports": ["tools"],
+    }

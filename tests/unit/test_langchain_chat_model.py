@@ -14,6 +14,7 @@ from typing_extensions import TypedDict
 
 from langchain_skillboss import ChatSkillBoss
 from langchain_skillboss.chat_models import DEFAULT_MODEL
+from skillboss_core.catalog import lookup
 
 SECRET = "sb-unit-secret-value-0123456789"
 
@@ -214,7 +215,7 @@ def test_per_call_chat_completions_fields_go_into_the_body() -> None:
 def test_profile_comes_from_the_catalog() -> None:
     known = make(model="openai/gpt-5.4-mini").profile
     assert known is not None
-    assert known["max_input_tokens"] == 400_000
+    assert known["max_input_tokens"] == lookup("openai/gpt-5.4-mini").context_window == 272_000
     assert known["image_inputs"] and known["pdf_inputs"] and known["reasoning_output"]
     assert known["tool_calling"] and known["structured_output"]
     unknown = make(model="vendor/unknown-model").profile
@@ -222,6 +223,14 @@ def test_profile_comes_from_the_catalog() -> None:
     assert unknown["max_input_tokens"] == 32_768 and unknown["image_inputs"] is False
     reasoner = make(model="deepseek/deepseek-reasoner").profile
     assert reasoner is not None and reasoner["tool_calling"] is False
+    gemini = make(model="vertex/gemini-2.5-pro").profile  # a window no hand table had
+    assert gemini is not None and gemini["max_input_tokens"] == 1_048_576
+    assert gemini["audio_inputs"] and gemini["image_inputs"]
+
+
+def test_an_explicit_profile_wins_over_the_catalog() -> None:
+    llm = make(model="openai/gpt-5.4-mini", profile={"max_input_tokens": 1000})
+    assert llm.profile == {"max_input_tokens": 1000}
 
 
 def test_token_counting_is_offline_and_approximate(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,7 @@ def test_known_model_metadata_comes_from_the_catalog() -> None:
     meta = SkillBoss(model="openai/gpt-5.4-mini", api_key=KEY).metadata
     assert meta.is_chat_model is True
     assert meta.is_function_calling_model is True
-    assert (meta.context_window, meta.num_output) == (400_000, 128_000)
+    assert (meta.context_window, meta.num_output) == (272_000, 128_000)
     assert meta.model_name == "openai/gpt-5.4-mini"
 
 

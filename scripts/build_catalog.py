@@ -1,0 +1,143 @@
+"""Builds skillboss_core/catalog_data.json from LiteLLM's model table (`make catalog`).
+
+LiteLLM ships `model_prices_and_context_window_backup.json` inside its wheel: context
+windows, output caps and capabilities for thousands of models, kept up to date by its
+maintainers. `make catalog` downloads the pinned wheel (no dependencies, never installed)
+and runs this script on the table; only facts are kept, for chat models, from each vendor's
+own API entry (a reseller's figures for another vendor's model are left out). Same input, same
+output: the file records the source version and the table's sha256, and keeps its date
+unless the table changed.
+
+    python scripts/build_catalog.py TABLE.json --version 1.110.2 [--output PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from skillboss_core.model_ids import canonical, maker  # noqa: E402
+
+OUTPUT = ROOT / "skillboss_core" / "catalog_data.json"
+TABLE_PATH_IN_WHEEL = "litellm/model_prices_and_context_window_backup.json"
+
+# LiteLLM provider -> the vendor whose own API it is, in order of preference when two
+# entries spell the same model (the vendor's direct API first, then its cloud routes).
+PROVIDERS = (
+    ("openai", "openai"),
+    ("anthropic", "anthropic"),
+    ("gemini", "google"),
+    ("vertex_ai-language-models", "google"),
+    ("deepseek", "deepseek"),
+    ("xai", "xai"),
+    ("mistral", "mistral"),
+    ("dashscope", "qwen"),
+    ("meta_llama", "meta"),
+    ("moonshot", "moonshot"),
+    ("zai", "zai"),
+    ("vertex_ai-anthropic_models", "anthropic"),
+    ("bedrock_converse", "anthropic"),
+    ("bedrock_converse", "meta"),
+    ("bedrock_converse", "mistral"),
+    ("bedrock_converse", "deepseek"),
+    ("bedrock_converse", "qwen"),
+)
+# LiteLLM flag -> the catalog's capability name.
+CAPABILITIES = {
+    "supports_function_calling": "tools",
+    "supports_parallel_function_calling": "parallel_tool_calls",
+    "supports_response_schema": "json_schema",
+    "supports_vision": "vision",
+    "supports_audio_input": "audio_input",
+    "supports_pdf_input": "pdf",
+    "supports_reasoning": "reasoning",
+}
+
+
+def facts(raw_key: str, vendor: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The catalog's facts for one LiteLLM entry; None without a known window."""
+    window = entry.get("max_input_tokens") or entry.get("max_tokens")
+    if not isinstance(window, int) or window <= 0:
+        return None
+    output = entry.get("max_output_tokens") or entry.get("max_tokens")
+    return {
+        "from": raw_key,
+        "vendor": vendor,
+        "context_window": window,
+        "max_output_tokens": output if isinstance(output, int) and output > 0 else None,
+        "supports": sorted(name for flag, name in CAPABILITIES.items() if entry.get(flag) is True),
+    }
+
+
+def build(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """canonical name -> facts, each vendor's own entries only, first provider wins."""
+    models: dict[str, dict[str, Any]] = {}
+    for provider, vendor in PROVIDERS:
+        # Within one provider, an undated alias before its snapshots, then alphabetical.
+        keys = sorted(
+            (key for key, entry in table.items() if _is_chat(entry, provider)),
+            key=lambda key: (canonical(key) != key.lower().rsplit("/", 1)[-1], key),
+        )
+        for key in keys:
+            name = canonical(key)
+            if maker(name) != vendor or name in models:
+                continue
+            found = facts(key, vendor, table[key])
+            if found is not None:
+                models[name] = found
+    return dict(sorted(models.items()))
+
+
+def _is_chat(entry: Any, provider: str) -> bool:
+    return (
+        isinstance(entry, dict)
+        and entry.get("litellm_provider") == provider
+        and entry.get("mode") == "chat"
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("table", type=Path)
+    parser.add_argument("--version", required=True, help="the LiteLLM version the table is from")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    raw = args.table.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    date = datetime.date.today().isoformat()
+    if args.output.exists():
+        previous = json.loads(args.output.read_text(encoding="utf-8"))["source"]
+        if previous.get("sha256") == digest:
+            date = previous["retrieved"]  # the same table: the same file
+    models = build(json.loads(raw))
+    document = {
+        "source": {
+            "name": "LiteLLM's model table",
+            "package": f"litellm=={args.version}",
+            "file": TABLE_PATH_IN_WHEEL,
+            "sha256": digest,
+            "retrieved": date,
+            "license": "MIT",
+            "regenerate": "make catalog",
+        },
+        "models": models,
+    }
+    text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    args.output.write_text(text, encoding="utf-8")
+    vendors: dict[str, int] = {}
+    for entry in models.values():
+        vendors[entry["vendor"]] = vendors.get(entry["vendor"], 0) + 1
+    print(f"{len(models)} models from litellm {args.version} -> {args.output}: {vendors}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

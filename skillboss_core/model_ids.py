@@ -1,0 +1,77 @@
+"""One spelling for every way a model id is written, so the catalog finds gateway ids.
+
+The gateway and its docs write ids with route and vendor prefixes (`openai/gpt-5.4-mini`,
+`bedrock/claude-4-5-sonnet`, `vertex/gemini-2.5-pro`), with dots or dashes, with Anthropic's
+family and version in either order (`claude-4-5-sonnet`, `claude-sonnet-4-5`) and with
+dated snapshots (`-20250929`, `@20251001`, `-2026-03-17`). The catalog generator stores each
+model under `canonical(name)` and `lookup` asks for `canonical(id)`: the same rules, once.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Bedrock writes `us.anthropic.claude-...-v1:0`: a region, then the vendor, before the name.
+_BEDROCK_REGION = re.compile(r"^(?:us|eu|apac|ap|global|jp|au|ca|us-gov)\.")
+_BEDROCK_VENDOR = re.compile(
+    r"^(?:anthropic|meta|mistral|amazon|deepseek|qwen|openai|google|cohere|ai21|moonshot)\."
+)
+# `-v1:0` always; a bare `-v1` only after a Bedrock vendor prefix (`deepseek-v3` is a name).
+_BEDROCK_VERSION = re.compile(r"-v\d+:\d+$")
+_BEDROCK_BARE_VERSION = re.compile(r"-v\d+$")
+_SEPARATORS = re.compile(r"[._\s]+")
+_DASHES = re.compile(r"-{2,}")
+# Anthropic's older order (`claude-3-5-sonnet`, and the gateway's `claude-4-5-sonnet`) puts
+# the version first; its newer one (`claude-sonnet-4-5`) the family. Family first, always.
+_CLAUDE_VERSION_FIRST = re.compile(
+    r"^claude-(\d+(?:-\d+)?)-(opus|sonnet|haiku|instant|fable|mythos)"
+)
+# Dated snapshots, most specific first: 2025-09-29, 20250929, and a 4-digit MMDD / YYMM.
+SNAPSHOT_SUFFIXES = (
+    re.compile(r"-\d{4}-\d{2}-\d{2}$"),
+    re.compile(r"-\d{8}$"),
+    re.compile(r"-\d{4}$"),
+)
+
+# Which vendor makes a model, from its name: the catalog keeps a vendor's own figures for
+# its models (a reseller's page for `deepseek-v4-flash` is not DeepSeek's).
+_MAKERS = (
+    ("openai", re.compile(r"^(?:gpt-|o\d|chatgpt|codex)")),
+    ("anthropic", re.compile(r"^claude")),
+    ("google", re.compile(r"^(?:gemini|gemma|learnlm)")),
+    ("deepseek", re.compile(r"^deepseek")),
+    ("xai", re.compile(r"^grok")),
+    ("mistral", re.compile(r"^(?:mistral|ministral|magistral|codestral|devstral|pixtral|voxtral)")),
+    ("qwen", re.compile(r"^(?:qwen|qwq)")),
+    ("meta", re.compile(r"^llama")),
+    ("moonshot", re.compile(r"^(?:kimi|moonshot)")),
+    ("zai", re.compile(r"^glm")),
+)
+
+
+def canonical(model_id: str) -> str:
+    """The catalog's spelling of `model_id`: its last path segment, lower case, dashes for
+    dots and underscores, Bedrock's region, vendor and version marks dropped, a Vertex
+    `@snapshot` as a dashed suffix, and Claude's family before its version."""
+    name = model_id.strip().lower().rsplit("/", 1)[-1]
+    name, bedrock = _BEDROCK_VENDOR.subn("", _BEDROCK_REGION.sub("", name))
+    name = (_BEDROCK_BARE_VERSION if bedrock else _BEDROCK_VERSION).sub("", name)
+    name = _BEDROCK_VERSION.sub("", name)
+    name, _, snapshot = name.partition("@")
+    if snapshot and snapshot != "default":
+        name = f"{name}-{snapshot}"
+    name = _DASHES.sub("-", _SEPARATORS.sub("-", name)).strip("-")
+    return _CLAUDE_VERSION_FIRST.sub(r"claude-\2-\1", name)
+
+
+def without_snapshot(name: str) -> str | None:
+    """A canonical name without its dated-snapshot suffix, or None if it has none."""
+    for suffix in SNAPSHOT_SUFFIXES:
+        if suffix.search(name):
+            return suffix.sub("", name)
+    return None
+
+
+def maker(name: str) -> str | None:
+    """The vendor that makes the model a canonical name names, if the name says."""
+    return next((vendor for vendor, pattern in _MAKERS if pattern.match(name)), None)
