@@ -1,5 +1,8 @@
 """Type checkers see both constructors' keywords: a typo or a wrong type is caught before run time.
 
+Both mypy and pyright (basedpyright: pyright's checker with node bundled, so it runs offline;
+pyright is what VS Code's Pylance shows) check the same two scripts.
+
 The mypy test type-checks a small user script in a subprocess with `--strict` and the pydantic
 plugin, as this project's configuration has it: the case the classes' typed `__init__` is for
 (the plugin's own is untyped by default, and takes any keyword once a field has AliasChoices).
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -167,6 +171,38 @@ def test_mypy_flags_unknown_and_mistyped_keywords(tmp_path: Path) -> None:
     for offset, (call, named) in enumerate(WRONG.items()):
         found = by_line.get(first_wrong_line + offset, [])
         assert any(named in line for line in found), f"{call}: {found or result.stdout}"
+
+
+@pytest.mark.timeout(120)
+def test_pyright_flags_unknown_and_mistyped_keywords(tmp_path: Path) -> None:
+    pytest.importorskip("basedpyright", reason="needs the dev dependency group")
+    (tmp_path / "pyrightconfig.json").write_text('{"typeCheckingMode": "standard"}')
+    (tmp_path / "correct.py").write_text(CORRECT)
+    header = [
+        "from langchain_skillboss import ChatSkillBoss",
+        "from llama_index.llms.skillboss import SkillBoss",  # the namespace import too
+        "",
+    ]
+    calls = [f"value_{number} = {call}" for number, call in enumerate(WRONG)]
+    (tmp_path / "wrong.py").write_text("\n".join(header + calls) + "\n")
+    command = [sys.executable, "-m", "basedpyright", "--pythonpath", sys.executable]
+    result = subprocess.run(
+        [*command, "--outputjson", "correct.py", "wrong.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    report = json.loads(result.stdout)
+    errors = [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
+    assert not [d for d in errors if not d["file"].endswith("wrong.py")], errors
+    by_line: dict[int, list[str]] = {}
+    for diagnostic in errors:
+        by_line.setdefault(diagnostic["range"]["start"]["line"], []).append(diagnostic["message"])
+    for offset, (call, named) in enumerate(WRONG.items()):
+        argument = re.findall(r'"(\w+)"', named)[0]
+        found = by_line.get(len(header) + offset, [])
+        assert any(f'"{argument}"' in message for message in found), f"{call}: {found}"
 
 
 # -- the typed signatures match the fields --------------------------------------------------
