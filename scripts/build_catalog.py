@@ -4,9 +4,9 @@ LiteLLM ships `model_prices_and_context_window_backup.json` inside its wheel: co
 windows, output caps and capabilities for thousands of models, kept up to date by its
 maintainers. `make catalog` downloads the pinned wheel (no dependencies, never installed)
 and runs this script on the table; only facts are kept, for chat models, from each vendor's
-own API entry (a reseller's figures for another vendor's model are left out). Same input, same
-output: the file records the source version and the table's sha256, and keeps its date
-unless the table changed.
+own API or cloud catalog entry (a reseller's figures for another vendor's model are left
+out). Same input, same output: the file records the source version and the sha256 of the
+table's content, and keeps its date unless the content changed.
 
     python scripts/build_catalog.py TABLE.json --version 1.110.2 [--output PATH]
 """
@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from skillboss_core.model_ids import canonical, maker  # noqa: E402
+from skillboss_core.model_ids import canonical, maker, without_snapshot  # noqa: E402
 
 OUTPUT = ROOT / "skillboss_core" / "catalog_data.json"
 TABLE_PATH_IN_WHEEL = "litellm/model_prices_and_context_window_backup.json"
@@ -44,6 +44,12 @@ PROVIDERS = (
     ("moonshot", "moonshot"),
     ("zai", "zai"),
     ("vertex_ai-anthropic_models", "anthropic"),
+    ("vertex_ai-mistral_models", "mistral"),
+    ("vertex_ai-llama_models", "meta"),
+    ("vertex_ai-deepseek_models", "deepseek"),
+    ("vertex_ai-qwen_models", "qwen"),
+    ("vertex_ai-moonshot_models", "moonshot"),
+    ("vertex_ai-zai_models", "zai"),
     ("bedrock_converse", "anthropic"),
     ("bedrock_converse", "meta"),
     ("bedrock_converse", "mistral"),
@@ -81,7 +87,8 @@ def build(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """canonical name -> facts, each vendor's own entries only, first provider wins."""
     models: dict[str, dict[str, Any]] = {}
     for provider, vendor in PROVIDERS:
-        # Within one provider, an undated alias before its snapshots, then alphabetical.
+        # Within one provider, keys already in the catalog's spelling first, then the rest,
+        # each alphabetically: the same table always gives the same choice.
         keys = sorted(
             (key for key, entry in table.items() if _is_chat(entry, provider)),
             key=lambda key: (canonical(key) != key.lower().rsplit("/", 1)[-1], key),
@@ -93,6 +100,12 @@ def build(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
             found = facts(key, vendor, table[key])
             if found is not None:
                 models[name] = found
+    # A model the table lists only as dated snapshots (`claude-sonnet-4-20250514`) is also
+    # found by its undated name, as its newest snapshot.
+    for name in sorted(models, reverse=True):
+        undated = without_snapshot(name)
+        if undated is not None and undated not in models:
+            models[undated] = models[name]
     return dict(sorted(models.items()))
 
 
@@ -100,7 +113,7 @@ def _is_chat(entry: Any, provider: str) -> bool:
     return (
         isinstance(entry, dict)
         and entry.get("litellm_provider") == provider
-        and entry.get("mode") == "chat"
+        and entry.get("mode") in ("chat", "responses")
     )
 
 
@@ -110,20 +123,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--version", required=True, help="the LiteLLM version the table is from")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    raw = args.table.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    table = json.loads(args.table.read_bytes())
+    # Of the content, not the bytes: the wheels for other platforms carry the same table
+    # with other line endings.
+    content = json.dumps(table, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
     date = datetime.date.today().isoformat()
     if args.output.exists():
         previous = json.loads(args.output.read_text(encoding="utf-8"))["source"]
         if previous.get("sha256") == digest:
             date = previous["retrieved"]  # the same table: the same file
-    models = build(json.loads(raw))
+    models = build(table)
     document = {
         "source": {
             "name": "LiteLLM's model table",
             "package": f"litellm=={args.version}",
             "file": TABLE_PATH_IN_WHEEL,
             "sha256": digest,
+            "sha256_of": "the table's JSON content, keys sorted, compact",
             "retrieved": date,
             "license": "MIT",
             "regenerate": "make catalog",

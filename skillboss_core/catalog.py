@@ -115,7 +115,8 @@ def lookup(
     if model_id in OVERRIDES:
         facts = {**facts, **OVERRIDES[model_id], "source": "override: skillboss_core.catalog"}
     if listed:
-        facts = {**facts, **listed, "source": "gateway: GET /models"}
+        under = f", over {facts['source']}" if facts else ""
+        facts = {**facts, **listed, "source": f"gateway: GET /models{under}"}
     info = ModelInfo(id=model_id, known=bool(facts), **facts) if facts else ModelInfo(model_id)
     return replace(info, **overrides) if overrides else info
 

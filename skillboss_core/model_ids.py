@@ -26,12 +26,19 @@ _DASHES = re.compile(r"-{2,}")
 _CLAUDE_VERSION_FIRST = re.compile(
     r"^claude-(\d+(?:-\d+)?)-(opus|sonnet|haiku|instant|fable|mythos)"
 )
-# Dated snapshots, most specific first: 2025-09-29, 20250929, and a 4-digit MMDD / YYMM.
+# Dated snapshots: 2025-09-29 and 20250929. A 4-digit suffix is not one of them: `-2503`,
+# `-0613` name releases whose window differs from the bare name's (mistral-small-2503 is
+# 128k with vision, mistral-small 32k without), so no fallback may drop it.
 SNAPSHOT_SUFFIXES = (
     re.compile(r"-\d{4}-\d{2}-\d{2}$"),
-    re.compile(r"-\d{8}$"),
-    re.compile(r"-\d{4}$"),
+    re.compile(r"-(?:19|20)\d{6}$"),
 )
+# OpenRouter's routing variants (`:free`, `:beta`, `:thinking`) name the same model.
+_ROUTE_VARIANT = re.compile(r":[a-z][a-z-]*$")
+# Model-as-a-service marks of cloud catalogs (Vertex's `-maas`).
+_SERVICE_SUFFIX = re.compile(r"-maas$")
+# `llama3-3-70b` (Bedrock, Vertex) is `llama-3-3-70b`.
+_LLAMA_VERSION = re.compile(r"^llama(\d)")
 
 # Which vendor makes a model, from its name: the catalog keeps a vendor's own figures for
 # its models (a reseller's page for `deepseek-v4-flash` is not DeepSeek's).
@@ -51,9 +58,10 @@ _MAKERS = (
 
 def canonical(model_id: str) -> str:
     """The catalog's spelling of `model_id`: its last path segment, lower case, dashes for
-    dots and underscores, Bedrock's region, vendor and version marks dropped, a Vertex
-    `@snapshot` as a dashed suffix, and Claude's family before its version."""
-    name = model_id.strip().lower().rsplit("/", 1)[-1]
+    dots and underscores, OpenRouter's `:variant`, Bedrock's region, vendor and version marks
+    and Vertex's `-maas` dropped, a Vertex `@snapshot` as a dashed suffix, `llama3` as
+    `llama-3`, and Claude's family before its version."""
+    name = _ROUTE_VARIANT.sub("", model_id.strip().lower()).rsplit("/", 1)[-1]
     name, bedrock = _BEDROCK_VENDOR.subn("", _BEDROCK_REGION.sub("", name))
     name = (_BEDROCK_BARE_VERSION if bedrock else _BEDROCK_VERSION).sub("", name)
     name = _BEDROCK_VERSION.sub("", name)
@@ -61,6 +69,7 @@ def canonical(model_id: str) -> str:
     if snapshot and snapshot != "default":
         name = f"{name}-{snapshot}"
     name = _DASHES.sub("-", _SEPARATORS.sub("-", name)).strip("-")
+    name = _LLAMA_VERSION.sub(r"llama-\1", _SERVICE_SUFFIX.sub("", name))
     return _CLAUDE_VERSION_FIRST.sub(r"claude-\2-\1", name)
 
 

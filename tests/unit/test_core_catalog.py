@@ -139,7 +139,8 @@ def test_instance_overrides_apply_on_top_of_everything() -> None:
     info = lookup("openai/gpt-5.4-mini", {"context_window": 1000, "supports_tools": False})
     assert info.context_window == 1000 and not info.supports_tools and info.supports_vision
     listed = lookup("openai/gpt-5.4-mini", listed={"context_window": 5000})
-    assert listed.context_window == 5000 and listed.source == "gateway: GET /models"
+    assert listed.context_window == 5000
+    assert listed.source.startswith("gateway: GET /models, over litellm==")
     both = lookup("openai/gpt-5.4-mini", {"context_window": 7}, listed={"context_window": 5000})
     assert both.context_window == 7
 
@@ -152,17 +153,48 @@ def test_each_entry_is_found_under_its_own_table_key_and_vendor() -> None:
     finds that entry, and every entry belongs to the vendor its name says."""
     for name, entry in MODELS.items():
         assert canonical(name) == name, name
-        assert canonical(entry["from"]) == name, (name, entry["from"])
+        spelled = canonical(entry["from"])
+        # its own key, or (for a model listed only as snapshots) its key without the date
+        assert name in (spelled, without_snapshot(spelled)), (name, entry["from"])
         assert maker(name) == entry["vendor"], name
         facts = table_facts(entry["from"])
         assert facts is not None and facts["vendor"] == entry["vendor"]
 
 
-def test_dropping_a_snapshot_never_crosses_to_another_vendor() -> None:
-    for name, entry in MODELS.items():
-        undated = without_snapshot(name)
-        if undated is not None and undated in MODELS:
-            assert MODELS[undated]["vendor"] == entry["vendor"], name
+@pytest.mark.parametrize(
+    ("model_id", "not_as"),
+    [
+        ("mistral-small-2503", "mistral-small"),  # 128k with vision; mistral-small is 32k
+        ("mistral-medium-2505", "mistral-medium"),
+        ("gpt-3.5-turbo-0613", "gpt-3-5-turbo"),  # 4k; gpt-3.5-turbo is 16k
+    ],
+)
+def test_a_release_number_is_never_dropped_as_if_it_were_a_date(model_id: str, not_as: str) -> None:
+    """Only real dates are snapshot suffixes: a 4-digit release number names another model."""
+    assert without_snapshot(canonical(model_id)) is None
+    info = lookup(model_id)
+    assert f"(as {not_as!r}" not in info.source and "snapshot suffix dropped" not in info.source
+
+
+@pytest.mark.parametrize(
+    ("model_id", "same_as"),
+    [
+        ("anthropic/claude-sonnet-4.5:beta", "claude-sonnet-4-5"),  # OpenRouter variants
+        ("deepseek/deepseek-r1:free", "deepseek/deepseek-r1"),
+        ("vertex_ai/meta/llama-3.1-8b-instruct-maas", "meta-llama/llama-3.1-8b-instruct"),
+        ("bedrock/us.meta.llama3-3-70b-instruct-v1:0", "meta-llama/Llama-3.3-70B-Instruct"),
+    ],
+)
+def test_route_variants_and_cloud_spellings_name_the_same_model(
+    model_id: str, same_as: str
+) -> None:
+    assert canonical(model_id) == canonical(same_as)
+    assert lookup(model_id).context_window == lookup(same_as).context_window
+
+
+def test_a_model_listed_only_as_snapshots_is_found_by_its_undated_name() -> None:
+    info = lookup("anthropic/claude-sonnet-4")
+    assert info.known and info.vendor == "anthropic" and "20250514" in info.source
 
 
 def test_overrides_do_not_shadow_a_table_model() -> None:
@@ -206,12 +238,16 @@ def test_the_generator_keeps_vendors_own_entries_and_is_reproducible(tmp_path: P
     source.write_text(json.dumps(table), encoding="utf-8")
     out = tmp_path / "catalog.json"
     command = [sys.executable, str(ROOT / "scripts" / "build_catalog.py"), str(source)]
-    runs = []
-    for _ in range(2):
-        subprocess.run([*command, "--version", "9.9.9", "--output", str(out)], check=True)
-        runs.append(out.read_text(encoding="utf-8"))
-    first = runs[0]
-    assert runs[1] == first, "same table, same file"
+    subprocess.run([*command, "--version", "9.9.9", "--output", str(out)], check=True)
+    first = out.read_text(encoding="utf-8")
+    dated = json.loads(first)
+    dated["source"]["retrieved"] = "2000-01-01"  # as if generated long ago
+    out.write_text(json.dumps(dated), encoding="utf-8")
+    source.write_text(json.dumps(table, indent=4), encoding="utf-8")  # other bytes, same table
+    subprocess.run([*command, "--version", "9.9.9", "--output", str(out)], check=True)
+    again = json.loads(out.read_text(encoding="utf-8"))
+    assert again["source"]["retrieved"] == "2000-01-01", "same content: the date is kept"
+    assert again["models"] == json.loads(first)["models"]
     models = json.loads(first)["models"]
     assert set(models) == {"gpt-9", "gpt-9-2030-01-01", "deepseek-v9"}
     assert models["deepseek-v9"] == {
