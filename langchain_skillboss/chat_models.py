@@ -34,7 +34,6 @@ from pydantic import (
     field_serializer,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 from typing_extensions import Self
 
 from langchain_skillboss.errors import model_errors
@@ -52,6 +51,7 @@ from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
 from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
+from skillboss_core.field_names import accepted_names
 from skillboss_core.options import OPTION_NAMES, RequestOptions
 from skillboss_core.request import (
     DEFAULT_MODEL,
@@ -109,18 +109,6 @@ _REQUEST_FIELDS = _CHAT_PARAMS | OPTION_NAMES | PASSTHROUGH_FIELDS
 
 def _is_wire_tool(tool: Any) -> bool:
     return isinstance(tool, Mapping) and tool.get("type") == "function"
-
-
-def _accepted_names(fields: Mapping[str, FieldInfo]) -> set[str]:
-    """Field names and their aliases (ChatOpenAI's names among them)."""
-    names = set(fields)
-    for info in fields.values():
-        alias = info.validation_alias
-        if isinstance(alias, str):
-            names.add(alias)
-        elif isinstance(alias, AliasChoices):
-            names.update(choice for choice in alias.choices if isinstance(choice, str))
-    return names
 
 
 class ChatSkillBoss(BaseChatModel, ClosesConnections):
@@ -415,7 +403,7 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
         """Move unknown keyword arguments into model_kwargs, as LangChain users expect."""
         if not isinstance(values, dict):
             return values
-        known = _accepted_names(cls.model_fields)
+        known = accepted_names(cls.model_fields)
         values = dict(values)
         extra = dict(values.get("model_kwargs") or {})
         # A key under another name is refused, not moved to model_kwargs (sent in the body,

@@ -8,7 +8,7 @@ calling is on unless the catalog knows better, and streams always report usage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
@@ -42,7 +42,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
@@ -70,6 +69,7 @@ from skillboss_core.answer import judge_end, output_name
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
 from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
+from skillboss_core.field_names import accepted_names
 from skillboss_core.options import RequestOptions
 from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
 from skillboss_core.reuse import shared_gateway
@@ -312,7 +312,7 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         """`openai_api_key=...` and the like: say where the key goes, without showing it;
         `azure_endpoint="https://..."` and the like: say where the URL goes."""
         if isinstance(values, dict):
-            known = {*cls.model_fields, *_aliases(cls.model_fields.values())}
+            known = accepted_names(cls.model_fields)
             refuse_secret_names(values, known, owner="SkillBoss")
             refuse_two_urls(values, ("api_base", "base_url"), owner="SkillBoss")
             refuse_endpoints(
@@ -647,17 +647,6 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         return get_program_for_llm(
             output_cls, prompt, self, pydantic_program_mode=self.pydantic_program_mode, **extra
         )
-
-
-def _aliases(fields: Iterable[FieldInfo]) -> Iterator[str]:
-    """The other names fields accept (`base_url` for api_base)."""
-    for info in fields:
-        choices = (
-            info.validation_alias.choices
-            if isinstance(info.validation_alias, AliasChoices)
-            else [info.alias]
-        )
-        yield from (choice for choice in choices if isinstance(choice, str))
 
 
 def _prompt_messages(prompt: str) -> list[ChatMessage]:
