@@ -10,35 +10,12 @@ with a made-up answer. `make record` (a key) records the live gateway's answers 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.scripted_gateway import (
-    CREATED,
-    Meta,
-    Reply,
-    ScriptResult,
-    ToolCall,
-    completion_json,
-    error_body,
-    message_text,
-    stream_events,
-)
-
-# Tool results the example sent back, by tool name.
-Results = Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the stand-in says when the last user message contains `question`: first the
-    tool calls (if any), then, once their results are back, `text` (or `text(results)`)."""
-
-    question: str
-    text: str | Callable[[Results], str]
-    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
-
+from tests.support.answer_table import Answer, answering
+from tests.support.answer_table import reply_for as _reply_for
+from tests.support.scripted_gateway import ScriptResult
+from tests.support.wire import Reply
 
 ANSWERS = (
     # langchain_quickstart.py
@@ -90,57 +67,12 @@ ANSWERS = (
 )
 
 
-def _tool_results(messages: list[dict[str, Any]]) -> dict[str, str]:
-    """The results sent back after the last assistant turn, by the name of the tool called."""
-    names = {
-        call["id"]: call["function"]["name"]
-        for message in messages
-        for call in message.get("tool_calls") or []
-    }
-    return {
-        names.get(message.get("tool_call_id"), "?"): message_text(message.get("content"))
-        for message in messages
-        if message.get("role") == "tool"
-    }
-
-
 def reply_for(body: dict[str, Any]) -> Reply | None:
     """The scripted reply to a request body, or None when no answer is scripted for it."""
-    messages = [m for m in body.get("messages", []) if isinstance(m, dict)]
-    users = [message_text(m.get("content")) for m in messages if m.get("role") == "user"]
-    asked = users[-1] if users else ""
-    for answer in ANSWERS:
-        if answer.question not in asked:
-            continue
-        results = _tool_results(messages)
-        if answer.calls and not results:
-            calls = [
-                ToolCall(f"call_{name}", name, json.dumps(arguments))
-                for name, arguments in answer.calls.items()
-            ]
-            return Reply(content=None, finish_reason="tool_calls", tool_calls=calls)
-        text = answer.text if isinstance(answer.text, str) else answer.text(results)
-        return Reply(content=text)
-    return None
+    return _reply_for(ANSWERS, body)
 
 
-def answer(body: dict[str, Any]) -> ScriptResult:
-    """A ScriptedGateway script: the scripted reply, streamed or not as the request asks."""
-    reply = reply_for(body)
-    if reply is None:
-        asked = json.dumps(body.get("messages", [])[-1:], ensure_ascii=False)[:300]
-        problem = f"the demo's stand-in has no scripted answer for {asked} (demo/answers.py)"
-        return (
-            400,
-            {"Content-Type": "application/json"},
-            json.dumps(error_body(400, problem)).encode(),
-        )
-    meta = Meta.for_body(body, 1, "openai", CREATED)
-    if body.get("stream") is True:
-        events = b"".join(event.data for event in stream_events(body, reply, meta))
-        return 200, {"Content-Type": "text/event-stream"}, events
-    return (
-        200,
-        {"Content-Type": "application/json"},
-        json.dumps(completion_json(body, reply, meta)).encode(),
-    )
+def answer(body: dict[str, Any]) -> ScriptResult | Reply:
+    """A ScriptedGateway script: the scripted reply (the server streams it or not as the
+    request asks), or a 400 naming the question nobody scripted."""
+    return answering(ANSWERS, "demo/answers.py")(body)

@@ -174,6 +174,8 @@ class ToolArgumentsError(SkillBossError, ValueError):
 def _provider_message(body: object, fallback: str) -> str:
     """The human message inside an OpenAI-style error body, else the SDK's text."""
     if isinstance(body, dict):
+        # mutation: equivalent, a missing default (None) for a body without "error": the
+        # check below then reads the same top-level message.
         inner = body.get("error", body)
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
             return str(inner["message"])
@@ -184,6 +186,8 @@ def _provider_message(body: object, fallback: str) -> str:
 
 def parse_retry_after(headers: Any) -> float | None:
     """Seconds from `retry-after-ms` or `retry-after` (numeric form), if present."""
+    # mutation: equivalent, the names in capitals: response.headers (httpx.Headers, the
+    # only argument) ignores case.
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         raw = headers.get(name)
         if raw is None:

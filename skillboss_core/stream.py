@@ -72,6 +72,8 @@ class SSEDecoder:
         self._data: list[bytes] = []  # the current event's data lines
         self._data_size = 0
         self._event: str | None = None
+        # mutation: equivalent, True: it drops an LF opening the stream, a blank line with
+        # nothing to dispatch yet.
         self._cr = False  # the last read ended in CR: an LF opening the next is its pair
         self._head: bytes | None = b""  # the stream's first bytes until a BOM is ruled out
         self._idle = False  # nothing held: a whole event in one read may take the fast path
@@ -80,6 +82,9 @@ class SSEDecoder:
         # Fast path: servers flush one `data: ...\n\n` event per network read. Its only LF
         # (0x0A) ends it, followed by a second; no CR (0x0D) anywhere; within the cap. (Byte
         # values, not b"\r": `int in bytes` is a plain memchr, several times faster.)
+        # mutation: equivalent, the mutants of this test that only take the fast path less
+        # often (another prefix, rfind, `- 2`, `<` the cap, chunk[+1]): _feed reads the same
+        # events, more slowly. Those that take it wrongly are killed by the split tests.
         if (
             self._idle
             and chunk.startswith(b"data:")
@@ -92,6 +97,8 @@ class SSEDecoder:
 
     def close(self) -> Events:
         """Flush an event the server did not terminate with a blank line."""
+        # mutation: equivalent, feeding b"\n" even with no partial line held: a blank line
+        # only dispatches the event that _dispatch below would.
         events = self._feed(b"\n") if self._pending or self._head else []
         self._dispatch(events)
         return events
@@ -125,6 +132,8 @@ class SSEDecoder:
     def _without_bom(self, chunk: bytes) -> bytes:
         """The chunk without a leading BOM; b"" while the first bytes could still be one."""
         head = self._head + chunk if self._head else chunk
+        # mutation: equivalent, `<=` or `or`: bytes held a read longer are then read whole,
+        # the BOM dropped all the same (close() feeds what is held).
         if len(head) < len(_BOM) and _BOM.startswith(head):
             self._head = head
             return b""
@@ -164,6 +173,7 @@ class SSEDecoder:
         if not colon and name == b"data":
             self._add_data(b"")
         elif name == b"event":
+            # mutation: equivalent, "UTF-8": codec names ignore case.
             self._event = value.strip().decode("utf-8", "replace") or None
 
     def _dispatch(self, events: Events) -> None:
@@ -180,6 +190,7 @@ def _is_high_surrogate(text: str) -> bool:
 def _join_surrogates(text: str) -> str:
     """Re-pair a surrogate pair that arrived split across two JSON deltas; a lone
     surrogate passes through unchanged, as it does in the SDK's own decoding."""
+    # mutation: equivalent, "UTF-16": codec names ignore case.
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
 
 
@@ -200,6 +211,8 @@ class _Carry:
 
     def flush(self) -> str:
         """At the end of the stream, a half pair that never found its other half."""
+        # mutation: equivalent, another string left pending: nothing reads a carry after
+        # its flush at the end of the stream.
         piece, self.pending = self.pending, ""
         return piece
 
@@ -220,6 +233,7 @@ def _stream_error(payload: Any, raw: bytes) -> StreamError:
         message = error.get("message") or json.dumps(error)
         code = error.get("code")
     else:
+        # mutation: equivalent, "UTF-8": codec names ignore case.
         message, code = (str(error) if error else raw.decode("utf-8", "replace")), None
     return StreamError(
         f"The provider sent an error in the middle of the stream: {message}",
@@ -300,14 +314,17 @@ class StreamAccumulator:
             self.done = True
             return None
         try:
+            # mutation: equivalent, "UTF-8": codec names ignore case.
             data = _decode_json(payload.decode("utf-8", "surrogatepass"))
         except RecursionError:
+            # mutation: equivalent, without body=None: None is its default.
             raise StreamError(
                 "The stream carried JSON nested too deeply to read", body=None
             ) from None
         except ValueError:
             if event == "error":
                 raise _stream_error(None, payload) from None
+            # mutation: equivalent, without body=None: None is its default.
             raise StreamError(
                 f"The stream carried data that is not JSON: {payload[:120]!r}", body=None
             ) from None
@@ -337,7 +354,11 @@ class StreamAccumulator:
             return chunk if has_meta else None
         if not choices:
             return chunk if has_meta else None
+        # mutation: equivalent, None: _first_choice below then finds the same choice.
         choice = choices[0]
+        # mutation: equivalent, the mutants that only send more chunks to _first_choice
+        # (choice None, `>= 1`, another default or key for a missing index): it finds the
+        # same choice, more slowly.
         if len(choices) > 1 or not isinstance(choice, dict) or choice.get("index", 0) != 0:
             # read the first choice only, as the non-streamed path does
             choice = _first_choice(choices)

@@ -2,21 +2,24 @@
 
 Modes, from the SKILLBOSS_RECORD environment variable:
 - unset (default, CI): replay only (`record_mode="none"`); a request with no recorded match fails.
-- `local`: start the project's scripted gateway on 127.0.0.1 and re-record from it.
+- `local`: start the project's scripted gateway on 127.0.0.1 and re-record from it; each
+  recorded suite scripts its answers with the `stand_in` fixture.
 - `live`: re-record from the real gateway with SKILLBOSS_WHOLESALE_KEY (`make record`).
-Cassettes live at cassettes/<test module>/<test>.yaml, bodies are matched as JSON, and every
-credential-like header is stripped before anything is written.
+Cassettes live at cassettes/<test module>/<test>.yaml, requests are matched on what was asked
+(tests/support/cassettes.py), and every credential-like header is stripped before anything is
+written.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.answer_table import Answer, answering
 from tests.support.cassettes import (
     RECORD_MODE_ENV,
     recording_mode,
@@ -26,6 +29,7 @@ from tests.support.cassettes import (
 from tests.support.cassettes import (
     record_mode as cassette_record_mode,
 )
+from tests.support.scripted_gateway import ScriptedGateway
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -33,7 +37,7 @@ DUMMY_KEY = "sk-dummy-replay-key"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _gateway_environment() -> Iterator[str]:
+def _gateway_environment() -> Iterator[ScriptedGateway | None]:
     """Point every model built without arguments at the right gateway for this mode."""
     mode = recording_mode()
     saved = {
@@ -41,8 +45,6 @@ def _gateway_environment() -> Iterator[str]:
     }
     server = None
     if mode == "local":
-        from tests.support.scripted_gateway import ScriptedGateway
-
         server = ScriptedGateway()
         server.start()
         os.environ["SKILLBOSS_BASE_URL"] = server.base_url
@@ -56,7 +58,7 @@ def _gateway_environment() -> Iterator[str]:
         os.environ["SKILLBOSS_WHOLESALE_KEY"] = DUMMY_KEY
     # The SDK must never pick these up instead of ours.
     os.environ.pop("OPENAI_BASE_URL", None)
-    yield mode
+    yield server
     if server is not None:
         server.stop()
     for name, value in saved.items():
@@ -64,6 +66,23 @@ def _gateway_environment() -> Iterator[str]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture
+def stand_in(
+    _gateway_environment: ScriptedGateway | None,
+) -> Iterator[Callable[[Sequence[Answer], str], None]]:
+    """`stand_in(table, where)`: when re-recording locally, the scripted gateway answers this
+    test from `table` (see tests/support/answer_table.py); otherwise nothing happens."""
+    server = _gateway_environment
+
+    def use(table: Sequence[Answer], where: str) -> None:
+        if server is not None:
+            server.script(answering(table, where))
+
+    yield use
+    if server is not None:
+        server.script(None)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,17 @@ from skillboss_core import errors
 from skillboss_core.errors import GatewayConnectionError
 from tests.faults.callers import CALLERS, KEY, Caller, Target
 from tests.support.scripted_gateway import Fault, ScriptedGateway
+from tests.support.wire import Reply
+
+# What the gateway answers every request a test here does not script otherwise: several
+# words, so a stream has chunks to cut, reset or cancel between.
+ANSWER = Reply("The gateway answered this request in a few short words.")
+
+
+@pytest.fixture(autouse=True)
+def _answer(gateway_server: ScriptedGateway) -> None:
+    gateway_server.reply = ANSWER
+
 
 FAST = {"retry-after-ms": "5"}  # keeps the SDK's backoff short without changing its logic
 

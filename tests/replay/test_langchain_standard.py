@@ -9,8 +9,7 @@ test_langchain_media.py covers images, PDFs and audio with media the tests gener
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pytest
@@ -18,47 +17,89 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_skillboss import ChatSkillBoss
-from tests.support.cassettes import vcr_settings
-from tests.support.langchain_capabilities import SkillBossCapabilities
+from tests.support.answer_table import Answer
+from tests.support.langchain_capabilities import MODEL, SkillBossCapabilities
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-MODEL = "openai/gpt-5.4-mini"
 DOWNLOADS = (
     "needs a download from a public host ({host}), which cannot be reached here and is not "
     "in a cassette; covered by tests/replay/test_langchain_media.py with generated media"
 )
 
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# What the scripted stand-in answers each question the suite asks when re-recording with
+# `make record-local` (first matching question wins, so longer questions come first).
+SKY = "Sunlight scatters off air molecules, and blue light scatters the most."
+JOKE = {
+    "setup": "Why did the cat sit on the computer?",
+    "punchline": "To keep an eye on the mouse.",
+}
+STANDARD_ANSWERS = (
+    Answer(
+        "What is the weather in San Francisco, CA?",
+        lambda results: f"San Francisco: {results['get_weather']}",
+        calls={"get_weather": {"location": "San Francisco, CA"}},
+    ),
+    Answer("What is the value of magic_function(3)?", "", calls={"magic_function": {"input": 3}}),
+    Answer(
+        "What is the value of magic_function_no_args()?",
+        "",
+        calls={"magic_function_no_args": {}},
+    ),
+    Answer(
+        "generate a Pirate greeting", "", calls={"greeting_generator": {"answer_style": "pirate"}}
+    ),
+    Answer("What is 3 + 4", "", calls={"my_adder_tool": {"a": 3, "b": 4}}),
+    Answer("What is 1 + 2", "1 + 2 is 3."),
+    Answer(
+        "Create a customer named '你好啊集团'",
+        "",
+        calls={
+            "unicode_customer": {
+                "customer_name": "你好啊集团",
+                "description": "A Chinese technology company",
+            }
+        },
+    ),
+    Answer(
+        "Create a customer named 'こんにちは株式会社'",
+        "",
+        calls={
+            "unicode_customer": {
+                "customer_name": "こんにちは株式会社",
+                "description": "A Japanese company",
+            }
+        },
+    ),
+    Answer("Give me the setup to a joke about cats", json.dumps({"setup": JOKE["setup"]})),
+    Answer("joke about cats", json.dumps(JOKE)),
+    Answer(
+        "Explain briefly why the sky is blue.",
+        SKY,
+        reasoning="Rayleigh scattering: shorter wavelengths scatter more.",
+    ),
+    Answer("Here is a long shared context.", "A shared context, repeated."),
+    Answer(
+        "Write me 2 haikus.",
+        "Gateway hums softly\nmany models, one key\n\nRequests come and go\nanswers stream back",
+    ),
+    Answer(
+        "Write a story about a cat.",
+        "A cat found a warm keyboard, sat on it, and wrote this story.",
+    ),
+    Answer("Hello!", "", calls={"magic_function": {"input": 1}}),
+    Answer("Hello", "Hello! How can I help you today?"),
+    Answer("Hey", "Hey! What can I do for you?"),
+    Answer("hello", "Hello there."),
+    Answer("how are you", "I am well, thank you for asking."),
+    Answer("hi", "Hi! Nice to meet."),
+)
 
 
-def _canonical_uuids(request: Any) -> Any:
-    """Number the random UUIDs a standard test puts in its messages, in order of appearance.
-
-    test_structured_few_shot_examples builds its tool-call ids with uuid4(), so its request
-    body differs on every run; numbering them keeps JSON body matching exact otherwise.
-    """
-    if not request.body:
-        return request
-    text = request.body.decode("utf-8") if isinstance(request.body, bytes) else request.body
-    seen: dict[str, str] = {}
-
-    def number(match: re.Match[str]) -> str:
-        return seen.setdefault(match.group(), f"00000000-0000-4000-8000-{len(seen):012d}")
-
-    canonical = _UUID.sub(number, text)
-    if canonical != text:
-        json.loads(canonical)  # still JSON: only whole UUID strings were replaced
-        request.body = canonical.encode("utf-8")
-    return request
-
-
-@pytest.fixture(scope="module")
-def vcr_config() -> dict[str, Any]:
-    settings = vcr_settings()
-    settings["before_record_request"] = [settings["before_record_request"], _canonical_uuids]
-    return settings
+@pytest.fixture(autouse=True)
+def _scripted_answers(stand_in: Callable[[Sequence[Answer], str], None]) -> None:
+    stand_in(STANDARD_ANSWERS, "STANDARD_ANSWERS in tests/replay/test_langchain_standard.py")
 
 
 def _downloads(host: str) -> Callable[[_F], _F]:

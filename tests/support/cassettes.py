@@ -1,4 +1,4 @@
-"""vcrpy settings shared by every suite and by the examples: scrubbing and JSON matching."""
+"""vcrpy settings shared by the recorded suites and the examples: scrubbing and matching."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from tests.support.wire import message_text
 
 RECORD_MODE_ENV = "SKILLBOSS_RECORD"
 PUBLIC_HOST = "api.skillboss.co"
@@ -94,8 +96,8 @@ class OriginYamlSerializer:
 
 
 def register_cassette_format(recorder: Any) -> None:
-    """JSON body matching and the origin header, on any vcr.VCR."""
-    recorder.register_matcher("json_body", json_body_matcher)
+    """Matching on what was asked, and the origin header, on any vcr.VCR."""
+    recorder.register_matcher("asked", asked_matcher)
     recorder.register_serializer("yaml", OriginYamlSerializer())
 
 
@@ -104,38 +106,44 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def _prose_normalised(value: Any) -> Any:
-    """Tool and schema descriptions with their whitespace collapsed: they come from
-    docstrings, whose indentation differs between Python versions (3.13 changed how
-    docstrings are stored, and LangChain's tool descriptions show it)."""
-    if isinstance(value, dict):
-        return {
-            key: " ".join(item.split())
-            if key == "description" and isinstance(item, str)
-            else _prose_normalised(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_prose_normalised(item) for item in value]
-    return value
+def asked(request: Any) -> Any:
+    """What a request asks, which is what replay matches on: the model, whether it streams,
+    each message's role and text, the tools offered and the answer format. How the adapters
+    spell the rest of the body (ids, optional fields, schema details, whitespace) can change
+    without a re-record; a different question, model or tool set cannot."""
+    raw = request.body
+    if raw is None or raw == b"":
+        return None
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(body, dict):
+        return body
+    messages = body.get("messages")
+    messages = messages if isinstance(messages, list) else []
+    tools = body.get("tools")
+    tools = tools if isinstance(tools, list) else []
+    answer_format = body.get("response_format")
+    return {
+        "model": body.get("model"),
+        "stream": body.get("stream") is True,
+        "messages": [
+            (m.get("role"), " ".join(message_text(m.get("content")).split()))
+            for m in messages
+            if isinstance(m, dict)
+        ],
+        "tools": sorted(
+            str(tool.get("function", {}).get("name")) for tool in tools if isinstance(tool, dict)
+        ),
+        "format": answer_format.get("type") if isinstance(answer_format, dict) else None,
+    }
 
 
-def json_body_matcher(recorded: Any, live: Any) -> None:
-    """Match request bodies as JSON (key order, spacing and description whitespace do not
-    matter)."""
-
-    def load(request: Any) -> Any:
-        body = request.body
-        if body is None or body == b"":
-            return None
-        if isinstance(body, bytes):
-            body = body.decode("utf-8")
-        try:
-            return _prose_normalised(json.loads(body))
-        except ValueError:
-            return body
-
-    assert load(recorded) == load(live), "request bodies differ"
+def asked_matcher(recorded: Any, live: Any) -> None:
+    """vcrpy matcher: the two requests ask the same thing (see `asked`)."""
+    assert asked(recorded) == asked(live), "the requests ask different things"
 
 
 def vcr_settings() -> dict[str, Any]:
@@ -144,7 +152,7 @@ def vcr_settings() -> dict[str, Any]:
         "filter_headers": list(SECRET_HEADERS),
         "before_record_request": _scrub_request,
         "before_record_response": _scrub_response,
-        "match_on": ["method", "path", "json_body"],
+        "match_on": ["method", "path", "asked"],
         "allow_playback_repeats": True,
         "decode_compressed_response": True,
         "record_mode": record_mode(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import httpx
 import openai
 import pytest
@@ -55,6 +58,7 @@ def test_401_names_the_variable_console_keys_and_where_keys_come_from() -> None:
     assert "SKILLBOSS_WHOLESALE_KEY" in text and "console keys" in text
     assert "wholesale dashboard" in text and "admin@skillboss.co" in text
     assert "provided. " in text and ".." not in text
+    assert error.body == body["error"]
 
 
 @pytest.mark.parametrize(
@@ -246,3 +250,249 @@ def test_errors_raised_outside_the_status_mapping_say_whether_to_retry(
     error: errors.SkillBossError, retryable: bool
 ) -> None:
     assert error.is_retryable is retryable
+
+
+# -- the whole message, the body kept, and where the provider's words are found ---------------
+
+PROVIDER_SAID = {"error": {"message": "Provider said no.", "type": "x"}}
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (400, "SkillBoss rejected the request (400): Provider said no"),
+        (
+            402,
+            "SkillBoss wholesale balance too low (402): Provider said no. Top up on the "
+            "SkillBoss wholesale dashboard; this request was not retried.",
+        ),
+        (
+            403,
+            "SkillBoss: this key is not allowed to do that (403): Provider said no. Check the "
+            "model's availability for your key on the SkillBoss wholesale dashboard.",
+        ),
+        (
+            404,
+            "SkillBoss: not found (404): Provider said no. Check the model id (list_models()) "
+            "and the base URL.",
+        ),
+        (422, "SkillBoss rejected the request (422): Provider said no"),
+        (
+            429,
+            "SkillBoss rate limit (429): Provider said no. Back off and retry, or raise "
+            "max_retries.",
+        ),
+        (
+            500,
+            "SkillBoss server error (500): Provider said no. A transient upstream issue; safe "
+            "to retry.",
+        ),
+        (
+            503,
+            "SkillBoss upstream unavailable (503): Provider said no. The lite-tier discount "
+            "pool is out of capacity; retry later or fall back to a standard-tier model "
+            "(fallback_models=[...]).",
+        ),
+        (418, "SkillBoss error (418): Provider said no"),
+    ],
+)
+def test_each_status_reads_as_one_sentence_and_keeps_the_providers_error_object(
+    status: int, message: str
+) -> None:
+    error = map_status_error("raw", body=PROVIDER_SAID, response=response(status))
+    assert str(error) == message
+    assert error.body == {"message": "Provider said no.", "type": "x"}
+
+
+def test_context_overflow_message_and_body() -> None:
+    body = {"error": {"message": "maximum context length is 8192 tokens!", "code": None}}
+    error = map_status_error("raw", body=body, response=response(400))
+    assert str(error) == (
+        "The prompt does not fit the model's context window (400): maximum context length is "
+        "8192 tokens. Shorten or summarise the conversation (or trim it with a token budget), "
+        "or choose a model with a larger window."
+    )
+    assert error.body == body["error"]
+
+
+def test_only_trailing_punctuation_is_dropped_from_the_providers_words() -> None:
+    body = {"error": {"message": "Unknown model: acme/model-X."}}
+    error = map_status_error("raw", body=body, response=response(404))
+    assert str(error).startswith("SkillBoss: not found (404): Unknown model: acme/model-X. Check")
+
+
+@pytest.mark.parametrize(
+    ("body", "detail", "kept"),
+    [
+        # No `error` wrapper: the body is the error object.
+        (
+            {"message": "Bad field.", "type": "x"},
+            "Bad field",
+            {"message": "Bad field.", "type": "x"},
+        ),
+        # A wrapper without words of its own: the top-level message is the one to show.
+        (
+            {"error": {"type": "upstream_error"}, "message": "Upstream timed out"},
+            "Upstream timed out",
+            {"type": "upstream_error"},
+        ),
+        # No words at all: the SDK's text.
+        ({"error": {"type": "x"}}, "raw", {"type": "x"}),
+        ("plain text answer", "raw", "plain text answer"),
+    ],
+)
+def test_the_providers_words_are_found_where_providers_put_them(
+    body: object, detail: str, kept: object
+) -> None:
+    error = map_status_error("raw", body=body, response=response(400))
+    assert str(error) == f"SkillBoss rejected the request (400): {detail}"
+    assert error.body == kept
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"message": "Invalid request", "code": "context_length_exceeded"}},
+        {"message": "Invalid request", "code": "model_max_prompt_tokens_exceeded"},
+        {
+            "message": "Provider returned error",
+            "metadata": {"raw": "prompt is too long: 250000 tokens > 200000 maximum"},
+        },
+    ],
+    ids=["code in the error object", "code in an unwrapped body", "upstream words, unwrapped"],
+)
+def test_context_overflow_is_recognised_by_code_alone_and_in_unwrapped_bodies(
+    body: dict[str, object],
+) -> None:
+    error = map_status_error("raw", body=body, response=response(400))
+    assert isinstance(error, errors.GatewayContextOverflowError)
+    assert errors.says_context_overflow(body, "Invalid request")
+
+
+def test_retry_after_falls_back_to_seconds_when_milliseconds_are_unreadable() -> None:
+    headers = {"retry-after-ms": "soon", "retry-after": "3"}
+    error = map_status_error("raw", body={}, response=response(429, headers))
+    assert isinstance(error, errors.GatewayRateLimitError)
+    assert error.retry_after == 3.0
+
+
+# -- errors about a 200 answer, and the answer errors -------------------------------------------
+
+
+def test_errors_about_an_answer_keep_its_body_and_have_no_request() -> None:
+    error = errors.InvalidResponseError("not a completion", body={"a": 1}, code="bad")
+    assert (str(error), error.message, error.body, error.code) == (
+        "not a completion",
+        "not a completion",
+        {"a": 1},
+        "bad",
+    )
+    assert error.request is None
+    cut = errors.IncompleteStreamError("cut short")
+    assert (str(cut), cut.partial_text, cut.body) == ("cut short", "", None)
+
+
+def test_answer_errors_read_as_their_message_with_nothing_partial_by_default() -> None:
+    truncated = errors.AnswerTruncatedError("cut at the cap")
+    assert (str(truncated), truncated.message, truncated.partial) == (
+        "cut at the cap",
+        "cut at the cap",
+        "",
+    )
+    assert truncated.args == ("cut at the cap",) and truncated.completion is None
+    filtered = errors.ContentFilteredError("filtered")
+    assert (str(filtered), filtered.partial) == ("filtered", "")
+    refused = errors.RefusalError("I can't help with that")
+    assert (
+        str(refused) == "The model refused to produce the structured output: I can't help with that"
+    )
+    assert refused.refusal == "I can't help with that"
+    assert str(errors.RefusalError("no", what="a tool call")) == (
+        "The model refused to produce a tool call: no"
+    )
+    invalid = errors.StructuredOutputError("not JSON")
+    assert (str(invalid), invalid.text) == ("not JSON", "")
+
+
+def test_timeout_errors_say_what_timed_out() -> None:
+    request = httpx.Request("POST", "https://api.skillboss.co/v1/chat/completions")
+    error = errors.StreamStalledError("No stream event for 5s", request=request)
+    assert isinstance(error, openai.APITimeoutError)
+    assert (str(error), error.message, error.args) == (
+        "No stream event for 5s",
+        "No stream event for 5s",
+        ("No stream event for 5s",),
+    )
+    assert error.request is request
+
+
+# -- a connection failure names the URL and the innermost reason ------------------------------
+
+URL = "https://gateway.example/v1"
+
+
+def connection_error(*chain: BaseException, implicit: bool = False) -> openai.APIConnectionError:
+    """The SDK's connection error over `chain` (outermost first), as `raise ... from` links it
+    (or as an exception raised while handling another links it, with `implicit`)."""
+    error = openai.APIConnectionError(request=httpx.Request("POST", URL))
+    for outer, inner in zip((error, *chain), chain, strict=False):
+        if implicit:
+            outer.__context__ = inner
+        else:
+            outer.__cause__ = inner
+    return error
+
+
+def unreachable_message(reason: str) -> str:
+    return (
+        f"Could not reach the SkillBoss gateway at {URL} ({reason}). Check the URL "
+        "(SKILLBOSS_BASE_URL, or the model's base_url / api_base), the network and any "
+        "proxy settings; `skillboss check` tells which."
+    )
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["raise from", "raised while handling"])
+def test_unreachable_names_the_url_and_the_innermost_reason(implicit: bool) -> None:
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('10.0.0.1', 443)")
+    error = connection_error(
+        httpx.ConnectError("All connection attempts failed"), refused, implicit=implicit
+    )
+    told = errors.unreachable(error, URL, ())
+    assert type(told) is errors.GatewayConnectionError
+    assert str(told) == unreachable_message(os.strerror(errno.ECONNREFUSED))
+    assert told.request is error.request and told.is_retryable is True
+
+
+@pytest.mark.parametrize(
+    ("chain", "reason"),
+    [
+        # An errno is worded by the OS, whatever words the raiser chose.
+        ((OSError(errno.EPERM, "Connect call failed"),), os.strerror(errno.EPERM)),
+        # errno 0 is no errno: the error's own words.
+        ((OSError(0, "TLS handshake failed"),), "TLS handshake failed"),
+        # An innermost error without words does not hide the words around it.
+        (
+            (httpx.ConnectError("Name or service not known"), Exception()),
+            "Name or service not known",
+        ),
+        ((), "no reason given"),
+    ],
+    ids=["errno", "errno 0", "wordless innermost", "no cause"],
+)
+def test_unreachable_reason(chain: tuple[BaseException, ...], reason: str) -> None:
+    told = errors.unreachable(connection_error(*chain), URL, ())
+    assert str(told) == unreachable_message(reason)
+
+
+def test_a_cause_chain_that_loops_still_gives_a_reason() -> None:
+    first, second = httpx.ConnectError("first"), httpx.ConnectError("second")
+    first.__cause__, second.__cause__ = second, first
+    told = errors.unreachable(connection_error(first), URL, ())
+    assert str(told) == unreachable_message("second")
+
+
+def test_unreachable_hides_the_key_and_leaves_other_errors_alone() -> None:
+    error = connection_error(httpx.ConnectError(f"proxy refused Bearer {SECRET}"))
+    assert SECRET not in str(errors.unreachable(error, URL, (SECRET,)))
+    timeout = openai.APITimeoutError(request=httpx.Request("POST", URL))
+    assert errors.unreachable(timeout, URL, ()) is timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -116,3 +117,75 @@ def test_boundaries_are_accepted() -> None:
         }
     )
     assert params.temperature == 2.0 and params.top_logprobs == 20
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"model": "  "}, "model must be a non-empty model id, e.g. 'openai/gpt-5.4-mini'"),
+        ({"top_logprobs": 3}, "top_logprobs needs logprobs=True"),
+        (
+            {"top_logprobs": 2.5, "logprobs": True},
+            "top_logprobs must be an integer from 0 to 20, got 2.5",
+        ),
+        (
+            {"reasoning_effort": "extreme"},
+            "reasoning_effort must be one of minimal, low, medium, high; got 'extreme'",
+        ),
+        ({"tool_choice": "required"}, "tool_choice='required' needs at least one tool"),
+        (
+            {"tools": [TOOL], "tool_choice": {"type": "tool", "function": {"name": "get_weather"}}},
+            "tool_choice dict must be {'type': 'function', 'function': {'name': ...}}, "
+            "got {'type': 'tool', 'function': {'name': 'get_weather'}}",
+        ),
+    ],
+)
+def test_the_whole_message(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        ChatParams.parse({"model": "openai/gpt-5.4-mini", **values})
+    assert str(caught.value) == message
+
+
+def test_pydantics_complaints_name_the_place_and_are_joined() -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        ChatParams.parse({"model": "m", "tools": ["x"]})
+    assert re.fullmatch(r"tools\.0: .+ \(got 'x'\)", str(caught.value))
+    with pytest.raises(InvalidParameterError) as caught:
+        ChatParams.parse({"model": "m", "seed": "x", "user": 5})
+    assert re.fullmatch(r"seed: .+ \(got 'x'\); user: .+ \(got 5\)", str(caught.value))
+
+
+def test_empty_message_list_message() -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        ChatParams.parse({"model": "m"}).to_body([], stream=False)
+    assert str(caught.value) == "messages must hold at least one message"
+
+
+@pytest.mark.parametrize(
+    "tool",
+    [
+        {"type": "function", "function": "get_weather"},
+        {"type": "tool", "function": {"name": "get_weather"}},
+    ],
+    ids=["function not an object", "type not function"],
+)
+def test_a_tool_needs_both_the_function_type_and_a_function_object(tool: dict[str, Any]) -> None:
+    with pytest.raises(InvalidParameterError, match=r"tools\[0\] must look like"):
+        ChatParams.parse({"model": "m", "tools": [tool]})
+
+
+def test_accepted_shapes() -> None:
+    # One stop string of any length; four stop strings.
+    assert ChatParams.parse({"model": "m", "stop": "Observation:"}).stop == "Observation:"
+    assert ChatParams.parse({"model": "m", "stop": ["a", "b", "c", "d"]}).stop == [
+        "a",
+        "b",
+        "c",
+        "d",
+    ]
+    # A parameters schema without "type" is an object schema.
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"properties": {}}}}
+    assert ChatParams.parse({"model": "m", "tools": [tool]}).tools == [tool]
+    # "auto" and "none" need no tools.
+    for choice in ("auto", "none"):
+        assert ChatParams.parse({"model": "m", "tool_choice": choice}).tool_choice == choice

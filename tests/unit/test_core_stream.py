@@ -5,21 +5,28 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import openai
 import pytest
 
 from skillboss_core import (
+    AsyncChatStream,
+    ChatResult,
+    ChatStream,
     IncompleteStreamError,
     InvalidResponseError,
     SSEDecoder,
     StreamAccumulator,
     StreamChunk,
     StreamError,
+    ToolCall,
+    Usage,
 )
 from skillboss_core.errors import ResponseTooLargeError
-from skillboss_core.stream import DEFAULT_MAX_EVENT_BYTES
+from skillboss_core.results import ToolCallDelta
+from skillboss_core.stream import DEFAULT_MAX_EVENT_BYTES, StreamSource
 from tests.unit import sse_fixtures as fx
 
 
@@ -354,14 +361,51 @@ MALFORMED_EVENTS = {
     "logprobs-content-string": (
         '{"choices": [{"index": 0, "delta": {}, "logprobs": {"content": "abc"}}]}'
     ),
+    "second-choice-string": '{"choices": [{"index": 0, "delta": {}}, "x"]}',
 }
 
 
-@pytest.mark.parametrize("payload", MALFORMED_EVENTS.values(), ids=MALFORMED_EVENTS.keys())
-def test_malformed_event_is_a_typed_error(payload: str) -> None:
-    data = fx.event(payload) + fx.event(fx.chunk({}, finish="stop"))
-    with pytest.raises(InvalidResponseError, match="malformed"):
+# What each one says after "The gateway answered with a malformed stream event: ".
+MALFORMED_WHAT = {
+    "array": "the event is not a JSON object",
+    "string": "the event is not a JSON object",
+    "number": "the event is not a JSON object",
+    "null": "the event is not a JSON object",
+    "choices-object": "`choices` is not a list",
+    "choices-string": "`choices` is not a list",
+    "choices-numbers": "a choice is not an object",
+    "choice-string": "a choice is not an object",
+    "delta-string": "`delta` is not an object",
+    "delta-list": "`delta` is not an object",
+    "content-number": "`content` is neither text nor a list of content parts",
+    "content-object": "`content` is neither text nor a list of content parts",
+    "content-false": "`content` is neither text nor a list of content parts",
+    "content-bad-parts": "a `content` part is not an object",
+    "content-part-text-number": "a text part of `content` has no text",
+    "refusal-number": "`refusal` is not a string",
+    "tool-calls-object": "`tool_calls` is not a list",
+    "tool-calls-string": "`tool_calls` is not a list",
+    "tool-call-number": "a tool call is not an object",
+    "tool-function-string": "`function` is not an object",
+    "tool-name-number": "`tool call name` is not a string",
+    "tool-id-object": "`tool call id` is not a string",
+    "tool-arguments-number": "tool call `arguments` are not a string",
+    "finish-number": "`finish_reason` is not a string",
+    "finish-object": "`finish_reason` is not a string",
+    "logprobs-string": "`logprobs` is not an object",
+    "logprobs-content-string": "`logprobs.content` is not a list of objects",
+    "second-choice-string": "a choice is not an object",
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED_EVENTS)
+def test_malformed_event_is_a_typed_error(name: str) -> None:
+    data = fx.event(MALFORMED_EVENTS[name]) + fx.event(fx.chunk({}, finish="stop"))
+    with pytest.raises(InvalidResponseError) as caught:
         read_all(data)
+    assert str(caught.value) == (
+        f"The gateway answered with a malformed stream event: {MALFORMED_WHAT[name]}."
+    )
 
 
 def test_deeply_nested_event_is_a_typed_error() -> None:
@@ -437,3 +481,489 @@ def test_held_back_surrogate_in_tool_arguments_is_flushed() -> None:
     assert acc.tool_calls()[0].arguments == '{"a": "\ud83d'
     deltas = "".join(d.arguments for c in chunks for d in c.tool_calls or [])
     assert deltas == acc.tool_calls()[0].arguments
+
+
+# -- the decoder: where the reads split the bytes never changes the events --------------------
+
+SPLIT_STREAMS = {
+    "the answer says data:": b'data: {"content": "data: y"}\n\n',
+    "two data lines": b"data: a\ndata: b\n\n",
+    "event name": b"data: a\n\nevent: error\ndata: x\n\n",
+    "three events": b"data: a\n\ndata: b\n\ndata: c\n\n",
+    "crlf": b"data: a\r\n\r\ndata: b\r\ndata: c\r\n\r\n",
+    "cr in an lf event": b"data: a\n\ndata: b\r\n\n",
+    "no space, two spaces": b"data: a\n\ndata:xy\n\ndata:  z\n\n",
+    "field names are case-sensitive": b"data: a\n\nDATA: x\n\ndata: y\n\n",
+    "a control byte before the lf": b"data: a\n\ndata: x\x0b\n",
+    "an extra blank line": b"data: a\n\ndata: b\n\n\n",
+    "a line after one lf": b"data: a\n\ndata: b\ndata: c\n\n",
+    "a control byte after one lf": b"data: a\n\ndata: b\n\x0bdata: c\n\n",
+}
+
+
+def decoded(reads: list[bytes], cap: int | None = None) -> list[tuple[str | None, bytes]]:
+    decoder = SSEDecoder(cap)
+    events = [event for read in reads for event in decoder.feed(read)]
+    return events + decoder.close()
+
+
+@pytest.mark.parametrize("name", SPLIT_STREAMS)
+def test_every_split_into_three_reads_gives_the_events_of_one_read(name: str) -> None:
+    data = SPLIT_STREAMS[name]
+    whole = decoded([data])
+    for first in range(1, len(data)):
+        for second in range(first, len(data)):
+            reads = [data[:first], data[first:second], data[second:]]
+            assert decoded(reads) == whole, (name, reads)
+
+
+def test_a_cr_ending_a_read_pairs_with_one_lf_only() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"\n") == []
+    assert decoder.feed(b"\n") == [(None, b"a")]
+
+
+def test_crlf_lines_of_one_event_stay_one_event() -> None:
+    assert decoded([b"data: a\r\ndata: b\r\n\r\n"]) == [(None, b"a\nb")]
+
+
+def test_a_byte_order_mark_is_dropped_only_at_the_start_of_the_stream() -> None:
+    assert decoded([b"\xef\xbb\xbfdata: 1\n\n", b"\xef\xbb\xbfdata: 2\n\n"]) == [(None, b"1")]
+    assert decoded([b"data: 1\n\n", b"\xef\xbb\xbfdata: 2\n\n"]) == [(None, b"1")]
+
+
+def test_an_event_name_that_is_not_utf8_is_read_with_replacement_characters() -> None:
+    assert decoded([b"event: err\xffor\ndata: x\n\n"]) == [("err\ufffdor", b"x")]
+
+
+# The size of an event: its data values plus one byte per data line. A line still arriving
+# counts with its field name.
+@pytest.mark.parametrize(
+    ("cap", "reads", "events"),
+    [
+        # At the cap, as the first event and after another one.
+        (10, [b"data: " + b"x" * 9 + b"\n\n"], [(None, b"x" * 9)]),
+        (10, [b"data: a\n\ndata: " + b"x" * 9 + b"\n\n"], [(None, b"a"), (None, b"x" * 9)]),
+        # A `data` line without a colon counts one byte.
+        (4, [b"data: ab\ndata\n\n"], [(None, b"ab\n")]),
+        # A line still arriving, at the cap; then a line joined from two reads and the next.
+        (10, [b"data: xxxx", b"\n\n"], [(None, b"xxxx")]),
+        (10, [b"data: ab", b"\n", b"data: x", b"\n\n"], [(None, b"ab\nx")]),
+    ],
+)
+def test_events_up_to_the_cap_are_read(
+    cap: int, reads: list[bytes], events: list[tuple[str | None, bytes]]
+) -> None:
+    assert decoded(reads, cap) == events
+
+
+@pytest.mark.parametrize(
+    ("cap", "reads"),
+    [
+        (10, [b"data: " + b"x" * 10 + b"\n\n"]),
+        (10, [b"data: a\n\ndata: " + b"x" * 10 + b"\n\n"]),
+        (4, [b"data: abc\ndata\n\n"]),
+        (10, [b"data: xxxxx"]),
+        # The data already read and the line still arriving count together.
+        (10, [b"data: abcd\n", b"data: xyzwv"]),
+    ],
+)
+def test_an_event_past_the_cap_is_refused_as_soon_as_it_passes(
+    cap: int, reads: list[bytes]
+) -> None:
+    decoder = SSEDecoder(cap)
+    *before, last = reads
+    for read in before:
+        decoder.feed(read)
+    with pytest.raises(ResponseTooLargeError) as caught:
+        decoder.feed(last)
+    assert str(caught.value) == (
+        f"One stream event is larger than its cap of {cap} bytes (max_event_bytes); reading "
+        "stopped there. Raise max_event_bytes if answers this large are expected."
+    )
+
+
+# -- the accumulator -------------------------------------------------------------------------
+
+
+def test_the_end_of_a_stream_without_finish_reason_says_what_was_missing() -> None:
+    with pytest.raises(IncompleteStreamError) as caught:
+        read_all(fx.event(fx.chunk({"content": "Hel"})))
+    assert str(caught.value) == (
+        "The stream ended before the model finished (no finish_reason and no [DONE]); "
+        "the answer would be truncated."
+    )
+    assert caught.value.partial_text == "Hel"
+    with pytest.raises(IncompleteStreamError) as caught:
+        read_all(fx.event(fx.chunk({"content": "Hel"})) + fx.event("[DONE]"))
+    assert str(caught.value) == (
+        "The stream ended before the model finished (no finish_reason); the answer would "
+        "be truncated."
+    )
+
+
+def test_data_that_is_not_json_is_quoted_in_the_error() -> None:
+    payload = "x" * 200
+    with pytest.raises(StreamError) as caught:
+        read_all(fx.event(payload))
+    assert str(caught.value) == f"The stream carried data that is not JSON: {b'x' * 120!r}"
+    assert caught.value.body is None
+    with pytest.raises(StreamError) as caught:
+        read_all(fx.event("[" * 100_000 + "]" * 100_000))
+    assert str(caught.value) == "The stream carried JSON nested too deeply to read"
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "body", "code"),
+    [
+        (
+            fx.event({"error": {"message": "Overloaded", "code": 529}}, name="error"),
+            "Overloaded",
+            {"error": {"message": "Overloaded", "code": 529}},
+            "529",
+        ),
+        # No message: the error object itself.
+        (
+            fx.event({"error": {"code": "server_error"}}),
+            '{"code": "server_error"}',
+            {"error": {"code": "server_error"}},
+            "server_error",
+        ),
+        # No `error` wrapper after `event: error`: the object is the error.
+        (fx.event({"message": "boom"}, name="error"), "boom", {"message": "boom"}, None),
+        (fx.event('"boom"', name="error"), "boom", "boom", None),
+        (fx.event("null", name="error"), "null", None, None),
+        # Not JSON: the data as it came, undecodable bytes replaced.
+        (b"event: error\ndata: upstream \xff exploded\n\n", "upstream \ufffd exploded", None, None),
+    ],
+    ids=["event error", "error object without message", "unwrapped", "string", "null", "text"],
+)
+def test_an_error_in_the_stream_says_what_the_provider_said(
+    data: bytes, message: str, body: object, code: str | None
+) -> None:
+    with pytest.raises(StreamError) as caught:
+        read_all(fx.event(fx.chunk({"content": "Hel"})) + data)
+    error = caught.value
+    assert str(error) == f"The provider sent an error in the middle of the stream: {message}"
+    assert (error.body, error.code) == (body, code)
+
+
+def test_an_error_event_cut_at_the_end_of_the_stream_is_still_an_error() -> None:
+    acc = StreamAccumulator()
+    acc.feed(fx.event(fx.chunk({"content": "Hel"})))
+    acc.feed(b'event: error\ndata: {"message": "cut"}')
+    with pytest.raises(StreamError, match="cut"):
+        acc.close()
+
+
+def test_the_last_event_without_its_blank_line_is_read_at_close() -> None:
+    acc = StreamAccumulator()
+    assert [c.text for c in acc.feed(fx.event(fx.chunk({"content": "Hel"})))] == ["Hel"]
+    acc.feed(fx.event(fx.chunk({"content": "lo"}, finish="stop"))[:-2])
+    closed = acc.close()
+    assert [(c.text, c.finish_reason) for c in closed] == [("lo", "stop")]
+
+
+def test_an_error_key_beside_choices_is_not_an_error() -> None:
+    acc, _ = read_all(fx.event(fx.chunk({"content": "Hi"}, finish="stop", error=None)))
+    assert acc.text == "Hi"
+
+
+def test_close_adds_only_the_usage_chunk() -> None:
+    acc = StreamAccumulator()
+    acc.feed(fx.openai_text_stream())
+    closed = acc.close()
+    assert len(closed) == 1 and closed[0].usage is not None and closed[0].usage.total_tokens == 19
+
+
+def test_lone_surrogate_bytes_in_the_data_are_kept() -> None:
+    # "\ud83d" written as UTF-8 bytes, as some servers do with a cut emoji.
+    data = b'data: {"choices": [{"index": 0, "delta": {"content": "a\xed\xa0\xbd"}}]}\n\n'
+    acc, _ = read_all(data + fx.event(fx.chunk({}, finish="stop")))
+    assert acc.text == "a\ud83d"
+
+
+@pytest.mark.parametrize(
+    ("high", "low", "joined"),
+    [("\ud800", "\udc00", "\U00010000"), ("\udbff", "\udfff", "\U0010ffff")],
+    ids=["first pair", "last pair"],
+)
+def test_a_surrogate_pair_split_across_deltas_is_joined(high: str, low: str, joined: str) -> None:
+    data = (
+        # JSON escapes (json.dumps' default), as servers send a pair cut in two.
+        fx.event(json.dumps(fx.chunk({"content": "a" + high})))
+        + fx.event(json.dumps(fx.chunk({"content": low + "b"})))
+        + fx.event(fx.chunk({}, finish="stop"))
+    )
+    acc, chunks = read_all(data)
+    assert acc.text == "a" + joined + "b"
+    assert [c.text for c in chunks if c.text] == ["a", joined + "b"]
+
+
+def test_usage_only_in_x_groq_is_read() -> None:
+    data = fx.event(fx.chunk({"content": "Hi"}, finish="stop", x_groq={"usage": fx.USAGE}))
+    acc, chunks = read_all(data)
+    assert acc.usage is not None and acc.usage.total_tokens == 19
+    assert chunks[-1].usage == acc.usage
+
+
+def test_chunks_seen_counts_the_json_events() -> None:
+    acc, _ = read_all(fx.openai_text_stream())
+    assert acc.chunks_seen == 5
+
+
+def test_metadata_is_taken_once_from_the_first_event_carrying_each_field() -> None:
+    events = [
+        {"id": "a", "created": 1_760_000_001},
+        {"choices": []},
+        {"model": "m", "choices": []},
+        {"system_fingerprint": "fp_1", "choices": []},
+        {"service_tier": "flex", "choices": []},
+        {"id": "b", "model": "n", "system_fingerprint": "fp_2", "service_tier": "default"},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    acc = StreamAccumulator()
+    chunks = [c for e in events for c in acc.feed(fx.event(e))]
+    assert chunks == [
+        StreamChunk(id="a"),
+        StreamChunk(model="m"),
+        StreamChunk(system_fingerprint="fp_1"),
+        StreamChunk(service_tier="flex"),
+        StreamChunk(finish_reason="stop"),
+    ]
+    result = acc.result()
+    assert (result.id, result.model, result.created) == ("a", "m", 1_760_000_001)
+    assert (result.system_fingerprint, result.service_tier) == ("fp_1", "flex")
+
+
+def n2_event(*choices: dict[str, Any], **meta: Any) -> bytes:
+    return fx.event({**meta, "choices": list(choices)})
+
+
+def test_with_several_choices_only_choice_zero_is_the_answer() -> None:
+    acc = StreamAccumulator()
+    first = acc.feed(n2_event({"index": 1, "delta": {"content": "B"}}, id="c", model="m"))
+    assert first == [StreamChunk(id="c", model="m")]
+    assert acc.feed(n2_event({"index": 1, "delta": {"content": "B"}})) == []
+    both = n2_event(
+        {"index": 1, "delta": {"content": "b"}}, {"index": 0, "delta": {"content": "A"}}
+    )
+    assert [c.text for c in acc.feed(both)] == ["A"]
+    no_index_first = n2_event({"delta": {"content": "a"}}, {"index": 1, "delta": {"content": "c"}})
+    assert [c.text for c in acc.feed(no_index_first)] == ["a"]
+    acc.feed(n2_event({"index": 0, "delta": {}, "finish_reason": "stop"}))
+    acc.close()
+    assert acc.text == "Aa"
+
+
+def test_a_reasoning_field_that_is_not_text_is_ignored() -> None:
+    data = fx.event(fx.chunk({"content": "Hi", "reasoning": {"summary": "x"}}, finish="stop"))
+    acc, chunks = read_all(data)
+    assert acc.result().reasoning is None and [c.reasoning for c in chunks] == [""]
+
+
+def index_less(*calls: dict[str, Any]) -> bytes:
+    return fx.event(fx.chunk({"tool_calls": list(calls)}))
+
+
+def test_tool_calls_without_index_are_matched_by_id() -> None:
+    """Some servers omit the index: a new id opens a call, a known id continues its call,
+    a piece without id continues the last call."""
+    data = (
+        index_less({"id": "call_a", "function": {"name": "get_weather", "arguments": ""}})
+        + index_less({"function": {"arguments": '{"city":'}})
+        + index_less({"id": "call_b", "function": {"name": "get_time", "arguments": '{"tz":'}})
+        + index_less({"function": {"arguments": ' "CET"}'}})
+        + index_less({"id": "call_a", "function": {"arguments": ' "Paris"}'}})
+        + fx.event(fx.chunk({}, finish="tool_calls"))
+    )
+    acc, chunks = read_all(data)
+    deltas = [d for c in chunks for d in c.tool_calls or []]
+    assert [(d.index, d.id, d.name) for d in deltas] == [
+        (0, "call_a", "get_weather"),
+        (0, None, None),
+        (1, "call_b", "get_time"),
+        (1, None, None),
+        (0, None, None),
+    ]
+    assert [(c.index, c.id, c.name, c.arguments) for c in acc.result().tool_calls] == [
+        (0, "call_a", "get_weather", '{"city": "Paris"}'),
+        (1, "call_b", "get_time", '{"tz": "CET"}'),
+    ]
+
+
+def test_an_index_less_call_without_id_is_call_zero() -> None:
+    data = index_less({"function": {"name": "f", "arguments": "{}"}}) + fx.event(
+        fx.chunk({}, finish="tool_calls")
+    )
+    acc, _ = read_all(data)
+    assert [(c.index, c.name) for c in acc.result().tool_calls] == [(0, "f")]
+
+
+def test_text_beside_tool_calls_is_kept() -> None:
+    call = {"index": 0, "id": "c1", "function": {"name": "f", "arguments": "{}"}}
+    data = fx.event(
+        fx.chunk({"content": "Let me check.", "tool_calls": [call]}, finish="tool_calls")
+    )
+    acc, _ = read_all(data)
+    assert acc.result().content == "Let me check."
+
+
+def test_the_result_has_everything_the_stream_carried() -> None:
+    data = fx.event(fx.chunk({"content": "Hi"}, service_tier="flex")) + fx.event(
+        fx.chunk({}, finish="stop", usage=fx.USAGE)
+    )
+    acc, _ = read_all(data)
+    result = acc.result()
+    assert (result.id, result.model, result.created) == (
+        "chatcmpl-fixture",
+        "openai/gpt-5.4-mini",
+        1_760_000_000,
+    )
+    assert (result.service_tier, result.usage) == ("flex", acc.usage)
+    assert result.usage is not None and result.usage.total_tokens == 19
+    assert result.tool_calls == []
+
+
+# -- a whole answer from a server that ignored stream: true -----------------------------------
+
+
+def whole_answer(**fields: Any) -> ChatResult:
+    values: dict[str, Any] = {
+        "id": "chatcmpl-1",
+        "model": "m",
+        "content": "Hi",
+        "reasoning": "Think.",
+        "refusal": None,
+        "tool_calls": [ToolCall(id="c1", name="f", arguments="{}", index=0)],
+        "finish_reason": "tool_calls",
+        "usage": Usage.from_json(fx.USAGE),
+        "logprobs": [{"token": "Hi", "logprob": -0.1}],
+        "system_fingerprint": "fp",
+        "service_tier": "flex",
+        "created": 1_760_000_000,
+    }
+    return ChatResult(**{**values, **fields})
+
+
+def test_a_whole_answer_is_held_like_a_streamed_one() -> None:
+    result = whole_answer()
+    acc = StreamAccumulator()
+    chunks = acc.take_result(result)
+    assert chunks == [
+        StreamChunk(
+            text="Hi",
+            reasoning="Think.",
+            tool_calls=[ToolCallDelta(index=0, id="c1", name="f", arguments="{}")],
+            logprobs=[{"token": "Hi", "logprob": -0.1}],
+            finish_reason="tool_calls",
+            id="chatcmpl-1",
+            model="m",
+            system_fingerprint="fp",
+            service_tier="flex",
+        ),
+        StreamChunk(usage=result.usage),
+    ]
+    assert acc.done and acc.close() == [StreamChunk(usage=result.usage)]
+    held = acc.result()
+    assert (held.content, held.reasoning, held.tool_calls, held.finish_reason) == (
+        "Hi",
+        "Think.",
+        result.tool_calls,
+        "tool_calls",
+    )
+    assert (held.usage, held.logprobs, held.created) == (
+        result.usage,
+        result.logprobs,
+        1_760_000_000,
+    )
+
+
+def test_a_whole_answer_without_finish_reason_or_usage_is_a_finished_one() -> None:
+    acc = StreamAccumulator()
+    chunks = acc.take_result(
+        whole_answer(
+            content=None,
+            reasoning=None,
+            refusal="No.",
+            tool_calls=[],
+            finish_reason=None,
+            usage=None,
+        )
+    )
+    assert chunks == [
+        StreamChunk(
+            refusal="No.",
+            logprobs=[{"token": "Hi", "logprob": -0.1}],
+            finish_reason="stop",
+            id="chatcmpl-1",
+            model="m",
+            system_fingerprint="fp",
+            service_tier="flex",
+        )
+    ]
+    assert acc.result().finish_reason == "stop" and acc.result().refusal == "No."
+    assert acc.close() == []
+
+
+# -- the stream objects -----------------------------------------------------------------------
+
+
+def test_a_chat_stream_shows_its_source_and_closes_its_chunks() -> None:
+    closed: list[str] = []
+
+    def chunks() -> Iterator[StreamChunk]:
+        try:
+            yield StreamChunk(text="a")
+            yield StreamChunk(text="b")
+        finally:
+            closed.append("closed")
+
+    source = StreamSource()
+    stream = ChatStream(source).attach(chunks())
+    assert stream.source is source and stream.answer is source.answer
+    assert stream.requested_model is None
+    assert next(stream).text == "a"
+    stream.close()
+    assert closed == ["closed"]
+    plain = ChatStream().attach(iter([StreamChunk(text="x")]))
+    plain.close()  # an iterator without close(): nothing to release
+    assert [c.text for c in plain] == ["x"]
+
+
+async def test_an_async_chat_stream_yields_and_closes_its_chunks() -> None:
+    closed: list[str] = []
+
+    async def chunks() -> AsyncIterator[StreamChunk]:
+        try:
+            yield StreamChunk(text="a")
+            yield StreamChunk(text="b")
+        finally:
+            closed.append("closed")
+
+    source = StreamSource()
+    stream = AsyncChatStream(source).attach(chunks())
+    assert stream.source is source and stream.answer is source.answer
+    assert (await stream.__anext__()).text == "a"
+    await stream.aclose()
+    assert closed == ["closed"]
+    assert [c async for c in AsyncChatStream()] == []
+    await AsyncChatStream().aclose()  # nothing attached: nothing to release
+
+
+def test_odd_but_valid_shapes() -> None:
+    data = (
+        # A choice without delta; an empty tool_calls list; a refusal.
+        fx.event({"choices": [{"index": 0, "finish_reason": None}]})
+        + fx.event(fx.chunk({"tool_calls": [], "refusal": "I can't"}))
+        # A reasoning piece ending in half a surrogate pair that never gets its other half.
+        + fx.event(json.dumps(fx.chunk({"reasoning_content": "Hm\ud83d"}, finish="stop")))
+        # [DONE] without its blank line.
+        + b"data: [DONE]"
+    )
+    acc, chunks = read_all(data)
+    assert acc.refusal == "I can't" and acc.done
+    assert acc.result().reasoning == "Hm\ud83d"
+    assert [c.reasoning for c in chunks if c.reasoning] == ["Hm", "\ud83d"]
+    assert all(c.tool_calls is None for c in chunks)

@@ -23,7 +23,7 @@ def test_tools_first_then_an_answer_built_from_their_results() -> None:
     first = reply_for(asked)
     assert first is not None and [call.name for call in first.tool_calls] == ["order_status"]
     call = first.tool_calls[0]
-    assert json.loads(call.arguments) == {"order_id": "A1042"}
+    assert json.loads(call.arguments_json) == {"order_id": "A1042"}
     fed_back = {
         "messages": [
             {"role": "user", "content": question},
@@ -40,7 +40,9 @@ def test_tools_first_then_an_answer_built_from_their_results() -> None:
 
 
 def test_an_unscripted_question_is_refused_not_made_up() -> None:
-    status, _, body = answer({"messages": [{"role": "user", "content": "Tell me a joke"}]})
+    refused = answer({"messages": [{"role": "user", "content": "Tell me a joke"}]})
+    assert isinstance(refused, tuple)
+    status, _, body = refused
     assert status == 400
     assert isinstance(body, bytes) and b"Tell me a joke" in body and b"demo/answers.py" in body
 

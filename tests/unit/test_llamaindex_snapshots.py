@@ -306,6 +306,24 @@ def test_tool_call_snapshots_show_only_what_had_arrived(
     assert responses[-1].message.additional_kwargs["tool_calls"][0]["id"] == "call_w"
 
 
+def test_parallel_tool_call_snapshots_serialise_pickle_and_compare_like_plain_messages(
+    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = fx.parallel_tool_stream()
+    events = [event + b"\n\n" for event in data.split(b"\n\n") if event.strip()]
+    responses = stream(llm, monkeypatch, events)
+    snapshot = responses[2].message
+    assert isinstance(snapshot, PartialMessage)
+    plain = ChatMessage.model_validate(snapshot.model_dump())
+    assert plain.blocks == snapshot.blocks
+    assert plain.additional_kwargs == snapshot.additional_kwargs
+    assert responses[2].model_dump()["message"]["blocks"][0]["tool_name"] == "get_weather"
+    again = pickle.loads(pickle.dumps(responses[3].message))
+    assert again == responses[3].message
+    assert "get_weather" in repr(responses[1].message)
+    assert type(responses[-1].message) is ChatMessage  # the final message is a plain one
+
+
 def test_completion_snapshots(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SkillBoss, "_client", lambda self: FakeGateway(text_events()))
     *partials, final = llm.stream_complete("hello")

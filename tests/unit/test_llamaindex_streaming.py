@@ -8,7 +8,6 @@ core's actual output.
 from __future__ import annotations
 
 import asyncio
-import pickle
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -216,23 +215,6 @@ def test_refusal_and_logprobs(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -
     assert final.message.additional_kwargs["refusal"] == "I can't help."
     assert final.logprobs is not None and len(final.logprobs) == 1
     assert final.raw["usage"] is None and final.additional_kwargs == {}
-
-
-def test_snapshots_serialise_pickle_and_compare_like_plain_messages(
-    llm: SkillBoss, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    use(monkeypatch, FakeGateway(chunks_of(fx.parallel_tool_stream())))
-    responses = list(llm.stream_chat(HELLO))
-    snapshot = responses[2].message
-    assert isinstance(snapshot, PartialMessage)
-    plain = ChatMessage.model_validate(snapshot.model_dump())
-    assert plain.blocks == snapshot.blocks
-    assert plain.additional_kwargs == snapshot.additional_kwargs
-    assert responses[2].model_dump()["message"]["blocks"][0]["tool_name"] == "get_weather"
-    again = pickle.loads(pickle.dumps(responses[3].message))
-    assert again == responses[3].message
-    assert "get_weather" in repr(responses[1].message)
-    assert type(responses[-1].message) is ChatMessage  # the final message is a plain one
 
 
 def test_stopping_early_closes_the_gateway_stream(

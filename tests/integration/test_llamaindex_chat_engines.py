@@ -1,0 +1,107 @@
+"""`Settings.llm = SkillBoss(...)` under every LlamaIndex chat engine, over real HTTP.
+
+Each engine streams a first answer, then answers a follow-up with the first turn in its
+memory: the scripted first answer must go back to the gateway. Condensing engines first ask
+the model to rewrite the follow-up as a standalone question; that call is scripted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from llama_index.core import Document, Settings, VectorStoreIndex
+from llama_index.core.chat_engine import SimpleChatEngine
+from llama_index.core.chat_engine.types import ChatMode
+from llama_index.core.embeddings import MockEmbedding
+from llama_index.core.node_parser import SentenceSplitter
+
+from llama_index_skillboss import SkillBoss
+from tests.support.scripted_gateway import ScriptedGateway
+
+MODEL = "openai/gpt-5.4-mini"
+DOCUMENTS = [
+    Document(id_="billing", text="SkillBoss bills wholesale usage per million tokens."),
+    Document(id_="keys", text="Wholesale keys are read from SKILLBOSS_WHOLESALE_KEY."),
+    Document(id_="errors", text="A 402 answer means the balance is too low; top up."),
+]
+FIRST = "Where is the key read from?"
+FOLLOW_UP = "And what does a 402 answer mean?"
+# The scripted model's answers: to FIRST, to the condensing call, to FOLLOW_UP.
+KEY_ANSWER = "The key is read from SKILLBOSS_WHOLESALE_KEY."
+STANDALONE = "What does a 402 answer from SkillBoss mean?"
+BALANCE_ANSWER = "It means the balance is too low."
+
+
+@pytest.fixture
+def llm(gateway_server: ScriptedGateway, restore_settings: None) -> Iterator[SkillBoss]:
+    Settings.llm = SkillBoss(
+        model=MODEL, api_key="sk-test", api_base=gateway_server.base_url, max_retries=0
+    )
+    assert isinstance(Settings.llm, SkillBoss)
+    yield Settings.llm
+
+
+@pytest.fixture
+def index(llm: SkillBoss) -> VectorStoreIndex:
+    splitter = SentenceSplitter(id_func=lambda i, doc: f"{doc.doc_id}-{i}")
+    return VectorStoreIndex.from_documents(
+        DOCUMENTS, embed_model=MockEmbedding(embed_dim=8), transformations=[splitter]
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "condenses"),
+    [
+        (ChatMode.BEST, True),
+        (ChatMode.CONDENSE_PLUS_CONTEXT, True),
+        (ChatMode.CONTEXT, False),
+        (ChatMode.CONDENSE_QUESTION, True),
+    ],
+)
+def test_chat_engines_stream_then_remember(
+    gateway_server: ScriptedGateway, index: VectorStoreIndex, mode: ChatMode, condenses: bool
+) -> None:
+    gateway_server.queue(KEY_ANSWER, *([STANDALONE] if condenses else []), BALANCE_ANSWER)
+    engine = index.as_chat_engine(chat_mode=mode, similarity_top_k=1)
+    streamed = engine.stream_chat(FIRST)
+    first = "".join(streamed.response_gen)
+    assert first == KEY_ANSWER
+    second = engine.chat(FOLLOW_UP)
+    assert second.response == BALANCE_ANSWER
+    requests = gateway_server.requests
+    assert len(requests) == (3 if condenses else 2)
+    assert requests[0].json["stream"] is True and FIRST in requests[0].last_user_text
+    # The engine's memory went back to the gateway with the first answer in it (to condense
+    # the follow-up, or with it); condense_question then asks the question the model wrote.
+    assert KEY_ANSWER in str(requests[1].messages)
+    if mode == ChatMode.CONDENSE_QUESTION:
+        assert STANDALONE in requests[-1].last_user_text
+    else:
+        assert {"role": "assistant", "content": KEY_ANSWER} in requests[-1].messages
+
+
+async def test_async_chat_engine(gateway_server: ScriptedGateway, index: VectorStoreIndex) -> None:
+    gateway_server.queue(KEY_ANSWER, BALANCE_ANSWER)
+    engine = index.as_chat_engine(chat_mode=ChatMode.CONTEXT, similarity_top_k=1)
+    streamed = await engine.astream_chat(FIRST)
+    first = "".join([token async for token in streamed.async_response_gen()])
+    assert first == KEY_ANSWER
+    second = await engine.achat(FOLLOW_UP)
+    assert second.response == BALANCE_ANSWER
+    assert gateway_server.requests[0].json["stream"] is True
+    last = gateway_server.requests[-1].messages
+    assert {"role": "assistant", "content": KEY_ANSWER} in last
+
+
+def test_simple_chat_engine(gateway_server: ScriptedGateway, llm: SkillBoss) -> None:
+    gateway_server.queue("Red.", "Blue.")
+    engine = SimpleChatEngine.from_defaults(system_prompt="Answer briefly.")
+    assert "".join(engine.stream_chat("Name one colour.").response_gen) == "Red."
+    assert engine.chat("Name another.").response == "Blue."
+    assert gateway_server.requests[-1].messages == [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "Name one colour."},
+        {"role": "assistant", "content": "Red."},
+        {"role": "user", "content": "Name another."},
+    ]
