@@ -26,7 +26,7 @@ ANSWERS = (
     ),
     Answer("Say hello to a new LangChain user", "Hello, and welcome to LangChain!"),
     Answer(
-        "Extract the city.",
+        "The city of Paris, country France, has about 2100000 inhabitants. Extract the city.",
         json.dumps({"name": "Paris", "country": "France", "population": 2100000}),
     ),
     # langchain_agent.py

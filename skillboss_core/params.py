@@ -118,9 +118,8 @@ def _check_ranges(values: Mapping[str, Any]) -> None:
 def _describe(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
-        # mutation: equivalent, the "parameters" fallback: pydantic gives an empty loc only
-        # for an error about the whole input, and parse() always gives it a dict (dead code).
-        name = ".".join(str(part) for part in error["loc"]) or "parameters"
+        # parse() always validates a dict, so every error has a location.
+        name = ".".join(str(part) for part in error["loc"])
         if error["type"] == "extra_forbidden":
             parts.append(f"unknown parameter {name!r} (pass gateway-specific fields in extra_body)")
         elif name == "reasoning_effort":

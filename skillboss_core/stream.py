@@ -317,16 +317,12 @@ class StreamAccumulator:
             # mutation: equivalent, "UTF-8": codec names ignore case.
             data = _decode_json(payload.decode("utf-8", "surrogatepass"))
         except RecursionError:
-            # mutation: equivalent, without body=None: None is its default.
-            raise StreamError(
-                "The stream carried JSON nested too deeply to read", body=None
-            ) from None
+            raise StreamError("The stream carried JSON nested too deeply to read") from None
         except ValueError:
             if event == "error":
                 raise _stream_error(None, payload) from None
-            # mutation: equivalent, without body=None: None is its default.
             raise StreamError(
-                f"The stream carried data that is not JSON: {payload[:120]!r}", body=None
+                f"The stream carried data that is not JSON: {payload[:120]!r}"
             ) from None
         if event == "error" or (
             isinstance(data, dict) and "error" in data and not data.get("choices")

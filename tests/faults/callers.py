@@ -15,10 +15,14 @@ from typing import Any
 from pydantic import SecretStr
 
 from skillboss_core import ChatParams, Gateway, GatewaySettings
+from tests.support.wire import Reply
 
 MODEL = "openai/gpt-5.4-mini"
 PROMPT = "Say hello to the fault suite"
 KEY = "sk-fault-suite-secret-key-000000"
+# What the gateway answers every request a fault test does not script otherwise: several
+# words, so a stream has chunks to cut, reset or cancel between.
+ANSWER = Reply("The gateway answered this request in a few short words.")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Fixtures for the fault matrix: a fresh scripted gateway per test, and response tracking."""
+"""Fixtures for the fault tests: a fresh scripted gateway per test, and response tracking."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 
 from skillboss_core._http import http as httpx  # the library the SDK runs on
+from tests.faults.callers import ANSWER
 from tests.support.scripted_gateway import ScriptedGateway
 
 
 @pytest.fixture
 def gateway_server() -> Iterator[ScriptedGateway]:
-    with ScriptedGateway(lifetime=60.0) as server:
+    """A fresh gateway answering ANSWER (tests/faults/callers.py) to every chat request the
+    test does not script otherwise: these tests are about the transport, not the answer."""
+    with ScriptedGateway(lifetime=60.0, reply=ANSWER) as server:
         yield server
 
 

@@ -23,17 +23,6 @@ from llama_index.core.llms import ChatMessage
 from tests.faults.callers import Target, _langchain, _llamaindex
 from tests.faults.cancel import cancel_mid_stream
 from tests.support.scripted_gateway import ScriptedGateway, message_text
-from tests.support.wire import Reply
-
-# What the gateway answers every request a test here does not script otherwise: several
-# words, so a stream has chunks to cut, reset or cancel between.
-ANSWER = Reply("The gateway answered this request in a few short words.")
-
-
-@pytest.fixture(autouse=True)
-def _answer(gateway_server: ScriptedGateway) -> None:
-    gateway_server.reply = ANSWER
-
 
 ADAPTERS = ["langchain", "llamaindex"]
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import openai
 import pytest
 from langchain_core.exceptions import OutputParserException
 from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel, SecretStr
 
 from langchain_skillboss import ChatSkillBoss, StructuredOutputRefusalError
@@ -137,11 +138,12 @@ def _run(runnable: Any, style: str) -> list[Any]:
 
 
 STYLES = ["invoke", "ainvoke", "stream", "astream"]
-METHODS = ["json_schema", "function_calling", "json_mode"]
+Method = Literal["json_schema", "function_calling", "json_mode"]
+METHODS: list[Method] = ["json_schema", "function_calling", "json_mode"]
 CUT = '{"name": "Ada Lov'
 
 
-def _script_for(method: str, text: str, **kwargs: Any) -> Callable[[dict[str, Any]], Any]:
+def _script_for(method: Method, text: str, **kwargs: Any) -> Callable[[dict[str, Any]], Any]:
     if method == "function_calling":
         return scripted(None, tool_args=text, **kwargs)
     return scripted(text, **kwargs)
@@ -150,7 +152,7 @@ def _script_for(method: str, text: str, **kwargs: Any) -> Callable[[dict[str, An
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("method", METHODS)
 def test_langchain_cut_answer_raises_truncation(
-    server: ScriptedGateway, method: str, style: str
+    server: ScriptedGateway, method: Method, style: str
 ) -> None:
     server.script(_script_for(method, CUT, finish="length"))
     structured = _chat(server).with_structured_output(Person, method=method)
@@ -163,7 +165,7 @@ def test_langchain_cut_answer_raises_truncation(
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("method", METHODS)
 def test_langchain_filtered_answer_raises_content_filter(
-    server: ScriptedGateway, method: str, style: str
+    server: ScriptedGateway, method: Method, style: str
 ) -> None:
     server.script(_script_for(method, '{"name": "A', finish="content_filter"))
     structured = _chat(server).with_structured_output(Person, method=method)
@@ -174,7 +176,9 @@ def test_langchain_filtered_answer_raises_content_filter(
 
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("method", METHODS)
-def test_langchain_refusal_raises_refusal(server: ScriptedGateway, method: str, style: str) -> None:
+def test_langchain_refusal_raises_refusal(
+    server: ScriptedGateway, method: Method, style: str
+) -> None:
     server.script(scripted(None, refusal="I can't help with that."))
     structured = _chat(server).with_structured_output(Person, method=method)
     with pytest.raises(StructuredOutputRefusalError, match="can't help") as caught:
@@ -187,7 +191,7 @@ def test_langchain_refusal_raises_refusal(server: ScriptedGateway, method: str, 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("text", ["", '{"name": "Ada"}', "not json at all"])
 def test_langchain_unusable_answer_raises_a_parse_error(
-    server: ScriptedGateway, method: str, style: str, text: str
+    server: ScriptedGateway, method: Method, style: str, text: str
 ) -> None:
     server.script(_script_for(method, text))
     structured = _chat(server).with_structured_output(Person, method=method)
@@ -199,7 +203,7 @@ def test_langchain_unusable_answer_raises_a_parse_error(
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("method", METHODS)
 def test_langchain_include_raw_reports_every_failure_as_parsing_error(
-    server: ScriptedGateway, method: str, style: str
+    server: ScriptedGateway, method: Method, style: str
 ) -> None:
     server.script(_script_for(method, CUT, finish="length"))
     structured = _chat(server).with_structured_output(Person, method=method, include_raw=True)
@@ -213,7 +217,7 @@ def test_langchain_include_raw_reports_every_failure_as_parsing_error(
 
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("method", METHODS)
-def test_langchain_good_answer_parses(server: ScriptedGateway, method: str, style: str) -> None:
+def test_langchain_good_answer_parses(server: ScriptedGateway, method: Method, style: str) -> None:
     server.script(_script_for(method, '{"name": "Ada Lovelace", "age": 36}'))
     structured = _chat(server).with_structured_output(Person, method=method)
     assert _run(structured, style)[-1] == Person(name="Ada Lovelace", age=36)
@@ -318,7 +322,10 @@ def test_llamaindex_function_calling_program_refuses_a_cut_call(
     """Models without json_schema go through LlamaIndex's own function-calling program."""
     server.script(scripted(None, tool_args=CUT, finish=finish))
     llm = SkillBoss(
-        model=MODEL, api_key=KEY, api_base=server.base_url, pydantic_program_mode="function"
+        model=MODEL,
+        api_key=KEY,
+        api_base=server.base_url,
+        pydantic_program_mode=PydanticProgramMode.FUNCTION,
     )
     with pytest.raises((AnswerTruncatedError, ContentFilteredError)) as caught:
         llm.structured_predict(Person, PROMPT, who="Ada")

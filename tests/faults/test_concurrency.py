@@ -8,23 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-import pytest
 from pydantic import SecretStr
 
 from skillboss_core import ChatParams, Gateway, GatewaySettings
 from tests.faults.callers import KEY, MODEL
 from tests.faults.cancel import cancel_mid_stream
 from tests.support.scripted_gateway import Fault, ScriptedGateway
-from tests.support.wire import Reply
-
-# What the gateway answers every request a test here does not script otherwise: several
-# words, so a stream has chunks to cut, reset or cancel between.
-ANSWER = Reply("The gateway answered this request in a few short words.")
-
-
-@pytest.fixture(autouse=True)
-def _answer(gateway_server: ScriptedGateway) -> None:
-    gateway_server.reply = ANSWER
 
 
 def shared_gateway(server: ScriptedGateway) -> Gateway:

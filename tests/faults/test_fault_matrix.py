@@ -19,19 +19,8 @@ import pytest
 from langchain_skillboss.errors import ModelConnectionError
 from skillboss_core import errors
 from skillboss_core.errors import GatewayConnectionError
-from tests.faults.callers import CALLERS, KEY, Caller, Target
+from tests.faults.callers import ANSWER, CALLERS, KEY, Caller, Target
 from tests.support.scripted_gateway import Fault, ScriptedGateway
-from tests.support.wire import Reply
-
-# What the gateway answers every request a test here does not script otherwise: several
-# words, so a stream has chunks to cut, reset or cancel between.
-ANSWER = Reply("The gateway answered this request in a few short words.")
-
-
-@pytest.fixture(autouse=True)
-def _answer(gateway_server: ScriptedGateway) -> None:
-    gateway_server.reply = ANSWER
-
 
 FAST = {"retry-after-ms": "5"}  # keeps the SDK's backoff short without changing its logic
 
@@ -164,7 +153,7 @@ def test_fault(
     expected_requests = (case.streaming_requests if caller.streaming else None) or case.requests
     if expected_error is None:
         assert error is None, f"expected success, got {error!r}"
-        assert text, "a successful call must return the answer's text"
+        assert text == ANSWER.content, "a successful call returns the whole answer"
     else:
         assert isinstance(error, expected_error), (
             f"expected {expected_error.__name__}, got {error!r}"

@@ -180,3 +180,14 @@ def test_binds_loopback_on_an_ephemeral_port_and_stops(gw: ScriptedGateway) -> N
     assert not gw.running
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{gw.base_url}/models", timeout=2)
+
+
+def test_a_reply_states_where_its_stream_is_cut(gw: ScriptedGateway) -> None:
+    gw.queue(Reply("Bonjour, monde", pieces=["Bon", "jour, m", "onde"]))
+
+    chunks = [json.loads(p) for p in data_lines(chat(gw, "cut", stream=True).text)[:-1]]
+
+    texts = [c["choices"][0]["delta"].get("content") for c in chunks]
+    assert [t for t in texts if t] == ["Bon", "jour, m", "onde"]
+    with pytest.raises(ValueError, match="join"):
+        Reply("Bonjour", pieces=["Bon"])

@@ -15,17 +15,6 @@ from pydantic import SecretStr, ValidationError
 from skillboss_core import GatewaySettings
 from tests.faults.callers import CALLERS, KEY, PROMPT, Caller, Target, _gateway
 from tests.support.scripted_gateway import Fault, ScriptedGateway
-from tests.support.wire import Reply
-
-# What the gateway answers every request a test here does not script otherwise: several
-# words, so a stream has chunks to cut, reset or cancel between.
-ANSWER = Reply("The gateway answered this request in a few short words.")
-
-
-@pytest.fixture(autouse=True)
-def _answer(gateway_server: ScriptedGateway) -> None:
-    gateway_server.reply = ANSWER
-
 
 LOGGERS = ("openai", "httpx", "httpcore", "skillboss_core")
 ADAPTERS = ["langchain", "llamaindex"]

@@ -1,4 +1,5 @@
-"""Images, PDFs and audio in every block dialect, with media the tests generate themselves.
+"""Images, PDFs and audio in every block dialect, with media the tests generate themselves
+(tests/unit/test_generated_media.py).
 
 These stand in for the standard tests that download media from public hosts (skipped in
 tests/replay/test_langchain_standard.py): each block dialect (OpenAI, LangChain standard v1
@@ -10,11 +11,7 @@ answer is scripted per test; what matters is what was sent.
 from __future__ import annotations
 
 import base64
-import io
 import json
-import struct
-import wave
-import zlib
 from typing import Any
 
 import pytest
@@ -23,70 +20,9 @@ from langchain_core.messages import content as blocks
 
 from langchain_skillboss import ChatSkillBoss
 from tests.support.scripted_gateway import ScriptedGateway
+from tests.unit.test_generated_media import pdf, png, wav
 
 MODEL = "openai/gpt-5.4-mini"
-
-
-def png(width: int = 8, height: int = 8) -> bytes:
-    """A small red-and-blue striped PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(
-        b"\x00" + b"".join(b"\xff\x00\x00" if x % 2 else b"\x00\x00\xff" for x in range(width))
-        for _ in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 9))
-        + chunk(b"IEND", b"")
-    )
-
-
-def wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
-    """A short 440 Hz square wave, 8-bit mono."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(rate)
-        period = rate // 440
-        out.writeframes(
-            bytes(200 if (i // (period // 2)) % 2 else 56 for i in range(int(rate * seconds)))
-        )
-    return buffer.getvalue()
-
-
-def pdf(title: str = "Generated Test Document") -> bytes:
-    """A one-page PDF whose only text is `title`."""
-    stream = f"BT /F1 18 Tf 72 720 Td ({title}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 PNG64 = base64.b64encode(png()).decode()
 WAV64 = base64.b64encode(wav()).decode()
 PDF64 = base64.b64encode(pdf()).decode()
@@ -125,11 +61,6 @@ def sent_parts(server: ScriptedGateway, message: int = -1) -> list[dict[str, Any
 def answered(message: Any) -> None:
     assert isinstance(message, AIMessage)
     assert message.text == SEEN
-
-
-def test_generated_media_are_valid() -> None:
-    assert png().startswith(b"\x89PNG") and wav()[:4] == b"RIFF" and pdf().startswith(b"%PDF")
-    assert b"Generated Test Document" in pdf()
 
 
 @pytest.mark.parametrize(

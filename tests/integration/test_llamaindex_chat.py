@@ -285,7 +285,7 @@ REASONING = "Rainbows run from red to violet, so red is one."
 
 @pytest.mark.parametrize("flavour", ["openai", "deepseek", "openrouter", "groq"])
 def test_reasoning_in_each_providers_field_is_a_thinking_block(flavour: str) -> None:
-    """`reasoning_content` (DeepSeek, and the openai flavour for a deepseek model) or
+    """`reasoning_content` (DeepSeek and the servers that copied it) or
     `reasoning` (OpenRouter, Groq): either way a ThinkingBlock before the answer's text."""
     with ScriptedGateway(flavour=flavour, lifetime=60.0) as server:
         server.reply = Reply(COLOUR, reasoning=REASONING)

@@ -1,8 +1,9 @@
 """`Settings.llm = SkillBoss(...)` under every LlamaIndex chat engine, over real HTTP.
 
-Each engine streams a first answer, then answers a follow-up with the first turn in its
-memory: the scripted first answer must go back to the gateway. Condensing engines first ask
-the model to rewrite the follow-up as a standalone question; that call is scripted too.
+Each engine streams a first answer, with the retrieved node in its prompt and as the
+stream's source, then answers a follow-up with the first turn in its memory: the scripted
+first answer must go back to the gateway. Condensing engines first ask the model to rewrite
+the follow-up as a standalone question; that call is scripted too.
 """
 
 from __future__ import annotations
@@ -72,12 +73,16 @@ def test_chat_engines_stream_then_remember(
     requests = gateway_server.requests
     assert len(requests) == (3 if condenses else 2)
     assert requests[0].json["stream"] is True and FIRST in requests[0].last_user_text
+    # similarity_top_k=1: the one node retrieved is the stream's source and was in its prompt.
+    [source] = streamed.source_nodes
+    assert source.node.get_content() in "\n".join(str(m["content"]) for m in requests[0].messages)
     # The engine's memory went back to the gateway with the first answer in it (to condense
     # the follow-up, or with it); condense_question then asks the question the model wrote.
     assert KEY_ANSWER in str(requests[1].messages)
     if mode == ChatMode.CONDENSE_QUESTION:
         assert STANDALONE in requests[-1].last_user_text
     else:
+        assert {"role": "user", "content": FIRST} in requests[-1].messages
         assert {"role": "assistant", "content": KEY_ANSWER} in requests[-1].messages
 
 

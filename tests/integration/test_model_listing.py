@@ -1,5 +1,8 @@
-"""A gateway's own /models facts: parsed, cached per settings, preferred over the catalog, and
-seen by both adapters (LangChain's `profile`, LlamaIndex's `metadata`)."""
+"""A gateway's own /models facts over HTTP: fetched, cached per settings, preferred over the
+catalog, and seen by both adapters (LangChain's `profile`, LlamaIndex's `metadata`).
+
+How an entry is parsed into facts (no I/O) is in tests/unit/test_core_listing.py.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +12,18 @@ from pydantic import SecretStr
 from langchain_skillboss import ChatSkillBoss
 from llama_index_skillboss import SkillBoss
 from skillboss_core import Gateway, GatewaySettings
-from skillboss_core.listing import listed_facts
 from tests.support.scripted_gateway import ScriptedGateway
 
 KEY = "sk-listing-test-key-000000"
 MODEL = "openai/gpt-5.4-mini"
-# OpenRouter's shape: a window, an output cap, parameters and modalities.
+# What the gateway's /models says about MODEL, in OpenRouter's shape: a window, an output
+# cap, parameters and modalities.
 DESCRIBED = {
     "context_length": 12_345,
     "top_provider": {"max_completion_tokens": 678},
     "supported_parameters": ["tools", "response_format"],
     "architecture": {"input_modalities": ["text"]},
 }
-
-
-def test_a_described_model_turns_into_facts() -> None:
-    assert listed_facts(DESCRIBED) == {
-        "context_window": 12_345,
-        "max_output_tokens": 678,
-        "supports_tools": True,
-        "supports_parallel_tool_calls": False,
-        "supports_json_schema": False,  # response_format without structured_outputs
-        "supports_reasoning": False,
-        "supports_vision": False,
-        "supports_audio": False,
-        "supports_pdf": False,
-    }
-    assert listed_facts({"id": "x", "object": "model", "owned_by": "openai"}) == {}
-    assert listed_facts({"capabilities": {"vision": True}, "max_model_len": 8192}) == {
-        "context_window": 8192,
-        "supports_vision": True,
-    }
 
 
 def test_the_gateway_lookup_prefers_listed_facts(gateway_server: ScriptedGateway) -> None:

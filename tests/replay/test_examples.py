@@ -6,9 +6,9 @@ around the unchanged example). Each example's section of the output is then chec
 line saying who recorded the answers, streamed text that is the concatenation of the streamed
 deltas in its cassette, tool calls with their arguments and results (and those results sent
 back to the model), structured output, and answers that come from what the example gave the
-model. The checks read structure, not wording, so they survive a live re-record. The examples
-are also run as a user runs them: with a key, against a local server, from a copy in an empty
-folder (nothing of this repository on the path).
+model. The checks read structure, not wording, so they survive a live re-record. Running them
+as a user does (a copy in an empty folder, a key, a local server) is
+tests/integration/test_examples_as_user_code.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,21 +27,13 @@ from typing import Any
 import pytest
 import yaml
 
-from demo.answers import answer
 from demo.run import plan
 from tests.support.cassettes import ORIGIN_PREFIX
-from tests.support.scripted_gateway import ScriptedGateway
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "examples"
 EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.glob("*.py"))
 OUR_ENV = ("SKILLBOSS_WHOLESALE_KEY", "SKILLBOSS_BASE_URL", "SKILLBOSS_RECORD")
-# Runs a script with the repository's test and demo tooling (and vcr) unimportable.
-WITHOUT_REPO_TOOLING = (
-    "import runpy, sys\n"
-    "sys.modules.update(dict.fromkeys(('tests', 'demo', 'vcr', '_gateway_mode')))\n"
-    "runpy.run_path({script!r}, run_name='__main__')\n"
-)
 TOOL_LINE = re.compile(r"\[tool\] (\w+)\((\{.*\})\) -> (.*)$")
 
 
@@ -123,13 +115,6 @@ def test_replay_says_whether_the_answers_are_the_live_gateways(offline: Demo) ->
             assert "the live SkillBoss gateway" in lines[0]
 
 
-@pytest.fixture(scope="module")
-def stand_in() -> Iterator[ScriptedGateway]:
-    with ScriptedGateway() as server:
-        server.script(answer)
-        yield server
-
-
 @pytest.mark.parametrize(
     ("base_url", "says"),
     [
@@ -149,48 +134,6 @@ def test_with_a_key_the_demo_runs_the_examples_as_they_are(
     headline, command, _ = plan()
     assert says in headline and headline.startswith("Live: ")
     assert command == [sys.executable], "live runs are the examples alone, no replay around them"
-
-
-@pytest.mark.parametrize("script", EXAMPLES)
-def test_example_runs_when_copied_into_a_project(
-    script: str, stand_in: ScriptedGateway, tmp_path: Path
-) -> None:
-    """Copied alone into an empty folder and run with a key and a URL. The editable install
-    puts this repository on the path, so its own tooling is blocked, as if absent."""
-    copy = tmp_path / script
-    copy.write_text((EXAMPLES_DIR / script).read_text(encoding="utf-8"), encoding="utf-8")
-    env = clean_env(
-        {"SKILLBOSS_WHOLESALE_KEY": "dummy-live-key", "SKILLBOSS_BASE_URL": stand_in.base_url}
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_REPO_TOOLING.format(script=script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip(), "the example printed nothing"
-
-
-@pytest.mark.parametrize("script", EXAMPLES)
-def test_example_imports_only_what_a_user_has(script: str) -> None:
-    """The standard library, pydantic, its framework and this distribution: nothing of the
-    repository's own tooling (tests, demo, vcr)."""
-    tree = ast.parse((EXAMPLES_DIR / script).read_text(encoding="utf-8"))
-    imported = {
-        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.Import, ast.ImportFrom))
-        for alias in node.names
-    }
-    framework = {"langchain_core", "langchain_skillboss"}
-    if script.startswith("llamaindex"):
-        framework = {"llama_index", "llama_index_skillboss"}
-    allowed = framework | {"pydantic", "__future__"} | set(sys.stdlib_module_names)
-    assert imported <= allowed, imported - allowed
 
 
 # ---- reading an example's output and cassette -----------------------------------------------

@@ -24,12 +24,12 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 DOWNLOADS = (
     "needs a download from a public host ({host}), which cannot be reached here and is not "
-    "in a cassette; covered by tests/replay/test_langchain_media.py with generated media"
+    "in a cassette; covered by tests/integration/test_langchain_media.py with generated media"
 )
 
 
 # What the scripted stand-in answers each question the suite asks when re-recording with
-# `make record-local` (first matching question wins, so longer questions come first).
+# `make record-local` (tests/support/answer_table.py: the first entry asked answers).
 SKY = "Sunlight scatters off air molecules, and blue light scatters the most."
 JOKE = {
     "setup": "Why did the cat sit on the computer?",
@@ -73,7 +73,9 @@ STANDARD_ANSWERS = (
         },
     ),
     Answer("Give me the setup to a joke about cats", json.dumps({"setup": JOKE["setup"]})),
-    Answer("joke about cats", json.dumps(JOKE)),
+    Answer("Tell me a joke about cats. Return the result as a JSON", json.dumps(JOKE)),
+    Answer("Give me a joke about cats, include the punchline.", json.dumps(JOKE)),
+    Answer("Tell me a joke about cats.", json.dumps(JOKE)),
     Answer(
         "Explain briefly why the sky is blue.",
         SKY,
@@ -81,7 +83,7 @@ STANDARD_ANSWERS = (
     ),
     Answer("Here is a long shared context.", "A shared context, repeated."),
     Answer(
-        "Write me 2 haikus.",
+        "Write me 2 haikus. Only include the haikus.",
         "Gateway hums softly\nmany models, one key\n\nRequests come and go\nanswers stream back",
     ),
     Answer(

@@ -142,7 +142,10 @@ def replayed_everything(cassette: Any) -> bool:
     return all(request_key(request) in played for request, _response in cassette.data)
 
 
-def sent_bodies(cassette: Any) -> list[str]:
+def recorded_bodies(cassette: Any) -> list[str]:
+    """The bodies recorded in the cassette. A replay served them only to requests that asked
+    the same (tests/support/cassettes.asked: streaming, every message's text, the tools), so
+    what the checks read from them is what the snippets sent."""
     return [request.body.decode() if request.body else "" for request in cassette.requests]
 
 
@@ -150,7 +153,7 @@ def check_langchain(scope: dict[str, Any], cassette: Any, output: str) -> None:
     reply = scope["reply"]
     assert isinstance(reply, AIMessage) and reply.text
     assert reply.usage_metadata and reply.usage_metadata["total_tokens"] > 0
-    assert any('"stream":true' in body.replace(" ", "") for body in sent_bodies(cassette))
+    assert any('"stream":true' in body.replace(" ", "") for body in recorded_bodies(cassette))
     person = scope["person"]
     assert isinstance(person, scope["Person"]) and isinstance(person.age, int) and person.name
     # The agent loop: a tool call, its result answered by id, then a text answer.
@@ -165,7 +168,7 @@ def check_langchain(scope: dict[str, Any], cassette: Any, output: str) -> None:
 
 def check_llamaindex(scope: dict[str, Any], cassette: Any, output: str) -> None:
     assert isinstance(Settings.llm, SkillBoss)
-    bodies = sent_bodies(cassette)
+    bodies = recorded_bodies(cassette)
     assert all(any(doc.text in body for body in bodies) for doc in scope["documents"]), (
         "every retrieved document reaches the prompt"
     )
@@ -206,7 +209,7 @@ SECTION_CHECKS: dict[str, Callable[[dict[str, Any], Any, str], None]] = {
 
 
 # What the scripted stand-in answers the README's questions when re-recording with
-# `make record-local` (first matching question wins, so longer questions come first).
+# `make record-local` (tests/support/answer_table.py: the first entry asked answers).
 README_ANSWERS = (
     Answer(
         "What is the weather in Paris? Answer in one sentence.",

@@ -49,14 +49,28 @@ def tool_results(messages: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
+# A question shorter than this must be the whole message ("hi" is in many questions).
+_WHOLE_MESSAGE_BELOW = 20
+
+
+def _asks(message: str, question: str) -> bool:
+    """Whether a user message asks `question`: the whole message, or, for a question long
+    enough not to be found by accident, a part of it (LlamaIndex wraps a query in its
+    prompt templates)."""
+    message, question = " ".join(message.split()), " ".join(question.split())
+    if len(question) < _WHOLE_MESSAGE_BELOW:
+        return message == question
+    return question in message
+
+
 def reply_for(table: Sequence[Answer], body: Mapping[str, Any]) -> Reply | None:
     """The scripted reply to a request body, or None when the table has no answer for it.
-    The first entry whose question the last user message contains answers."""
+    The first entry whose question the last user message asks answers."""
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
     users = [message_text(m.get("content")) for m in messages if m.get("role") == "user"]
     asked = users[-1] if users else ""
     for answer in table:
-        if answer.question not in asked:
+        if not _asks(asked, answer.question):
             continue
         results = tool_results(messages)
         if answer.calls and not results:

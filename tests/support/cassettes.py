@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -106,11 +107,63 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+# Request options that change what an answer looks like (its length, its parts, its usage
+# chunk, whether it must call a tool): part of what a request asks.
+ANSWER_SHAPING = (
+    "stop",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "tool_choice",
+    "parallel_tool_calls",
+    "max_tokens",
+    "max_completion_tokens",
+    "reasoning_effort",
+)
+
+
+def _parts(content: Any) -> list[Any]:
+    """Each content part's type, and a digest of what a non-text part carries."""
+    if not isinstance(content, list):
+        return []
+    parts: list[Any] = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        kind = part.get("type")
+        carried = {key: value for key, value in part.items() if key not in ("type", "text")}
+        digest = hashlib.sha256(json.dumps(carried, sort_keys=True).encode()).hexdigest()[:12]
+        parts.append(kind if kind == "text" else (kind, digest))
+    return parts
+
+
+def _calls(message: dict[str, Any]) -> list[Any]:
+    """An assistant turn's tool calls: names and arguments (as JSON values), not their ids."""
+    calls = []
+    for call in message.get("tool_calls") or []:
+        function = call.get("function", {}) if isinstance(call, dict) else {}
+        try:
+            arguments = json.loads(function.get("arguments") or "null")
+        except ValueError:
+            arguments = function.get("arguments")
+        calls.append((function.get("name"), arguments))
+    return calls
+
+
+def _tool(tool: Any) -> Any:
+    """A tool's name and the names of its parameters (not their prose)."""
+    function = tool.get("function", {}) if isinstance(tool, dict) else {}
+    parameters = function.get("parameters") or {}
+    names = sorted(parameters.get("properties") or {}) if isinstance(parameters, dict) else []
+    return (function.get("name"), names)
+
+
 def asked(request: Any) -> Any:
-    """What a request asks, which is what replay matches on: the model, whether it streams,
-    each message's role and text, the tools offered and the answer format. How the adapters
-    spell the rest of the body (ids, optional fields, schema details, whitespace) can change
-    without a re-record; a different question, model or tool set cannot."""
+    """What a request asks, which is what replay matches on: the model; streaming and its
+    usage chunk; each message's role, name, text, media parts and tool calls; the tools and
+    their parameters; the answer format; the options that shape an answer (ANSWER_SHAPING).
+    Left out, so the adapters may change them without a re-record: ids (tool-call ids are
+    random in some suites), descriptions and schema details, key order and whitespace."""
     raw = request.body
     if raw is None or raw == b"":
         return None
@@ -126,18 +179,27 @@ def asked(request: Any) -> Any:
     tools = body.get("tools")
     tools = tools if isinstance(tools, list) else []
     answer_format = body.get("response_format")
+    answer_format = answer_format if isinstance(answer_format, dict) else {}
+    stream_options = body.get("stream_options")
+    stream_options = stream_options if isinstance(stream_options, dict) else {}
     return {
         "model": body.get("model"),
         "stream": body.get("stream") is True,
+        "usage_chunk": stream_options.get("include_usage") is True,
         "messages": [
-            (m.get("role"), " ".join(message_text(m.get("content")).split()))
+            (
+                m.get("role"),
+                m.get("name"),
+                " ".join(message_text(m.get("content")).split()),
+                _parts(m.get("content")),
+                _calls(m),
+            )
             for m in messages
             if isinstance(m, dict)
         ],
-        "tools": sorted(
-            str(tool.get("function", {}).get("name")) for tool in tools if isinstance(tool, dict)
-        ),
-        "format": answer_format.get("type") if isinstance(answer_format, dict) else None,
+        "tools": sorted((_tool(tool) for tool in tools), key=repr),
+        "format": (answer_format.get("type"), answer_format.get("json_schema", {}).get("name")),
+        "options": {key: body[key] for key in ANSWER_SHAPING if key in body},
     }
 
 

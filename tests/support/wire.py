@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 JSON = dict[str, Any]
@@ -92,7 +92,8 @@ class Reply:
 
     A tool call without an id gets `call_<n>_<i>` (n: the request's number on the server).
     `usage` replaces the computed token counts; `finish_reason` defaults to `tool_calls`
-    when there are tool calls and `stop` otherwise.
+    when there are tool calls and `stop` otherwise. `pieces` states where a streamed
+    content is cut into chunks (they must join to `content`); by default, word by word.
     """
 
     content: str | None = None
@@ -101,6 +102,16 @@ class Reply:
     tool_calls: Sequence[ToolCall] = ()
     reasoning: str | None = None
     usage: JSON | None = None
+    pieces: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.pieces is not None and "".join(self.pieces) != (self.content or ""):
+            raise ValueError("Reply.pieces must join to Reply.content")
+
+    @property
+    def content_pieces(self) -> list[str]:
+        """The streamed content chunks."""
+        return list(self.pieces) if self.pieces is not None else split_words(self.content or "")
 
     @property
     def finish(self) -> str:
@@ -115,18 +126,13 @@ class Reply:
             c if c.id else ToolCall(c.name, c.arguments, f"call_{n}_{i}")
             for i, c in enumerate(self.tool_calls)
         ]
-        return Reply(
-            self.content, self.finish_reason, self.refusal, calls, self.reasoning, self.usage
-        )
+        return replace(self, tool_calls=calls)
 
 
-def reasoning_field(model: str, flavour: str) -> str:
-    """DeepSeek says `reasoning_content`; OpenRouter and Groq say `reasoning`."""
-    if flavour == "deepseek":
-        return "reasoning_content"
-    if flavour in ("groq", "openrouter"):
-        return "reasoning"
-    return "reasoning_content" if "deepseek" in model.lower() else "reasoning"
+def reasoning_field(flavour: str) -> str:
+    """Where a flavour writes reasoning: OpenRouter and Groq say `reasoning`; DeepSeek, and
+    the OpenAI-compatible servers that copied it (vLLM, SGLang), `reasoning_content`."""
+    return "reasoning" if flavour in ("groq", "openrouter") else "reasoning_content"
 
 
 # --------------------------------------------------------------------------- rendering
@@ -225,7 +231,7 @@ def _message(reply: Reply, meta: Meta) -> JSON:
         "annotations": [],
     }
     if reply.reasoning:
-        message[reasoning_field(meta.model, meta.flavour)] = reply.reasoning
+        message[reasoning_field(meta.flavour)] = reply.reasoning
     if reply.tool_calls:
         message["tool_calls"] = [
             {
@@ -370,9 +376,9 @@ def stream_events(body: JSON, reply: Reply, meta: Meta) -> list[Event]:
     if chunks.openai_like:
         first["refusal"] = None
     events = [sse(chunks.chunk(first)), comment("keep-alive")]
-    field_name = reasoning_field(meta.model, meta.flavour)
+    field_name = reasoning_field(meta.flavour)
     events += [sse(chunks.chunk({field_name: p})) for p in split_words(reply.reasoning or "")]
-    for index, piece in enumerate(split_words(reply.content or ""), start=1):
+    for index, piece in enumerate(reply.content_pieces, start=1):
         logprobs = None
         if meta.logprobs:
             logprobs = {
@@ -414,9 +420,3 @@ def render(
     if body.get("stream") is True:
         return stream_events(body, numbered, meta)
     return completion_json(body, numbered, meta)
-
-
-def stream_bytes(body: JSON, reply: Reply, *, flavour: str = "openai") -> bytes:
-    """The whole SSE body for `reply` (for tests that feed a reader bytes, no server)."""
-    meta = Meta.for_body({**body, "stream": True}, 1, flavour, CREATED)
-    return b"".join(e.data for e in stream_events(body, reply.numbered(1), meta))

@@ -1,0 +1,129 @@
+"""Replay matches a request on what it asks (tests/support/cassettes.asked): strict enough that
+a recording never answers a different question, loose enough that re-spelling a body does not
+force a re-record."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support.cassettes import asked
+
+BASE: dict[str, Any] = {
+    "model": "openai/gpt-5.4-mini",
+    "stream": True,
+    "stream_options": {"include_usage": True},
+    "messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "What is in this picture?"}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_abc",
+                    "type": "function",
+                    "function": {"name": "look", "arguments": '{"zoom": 2}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_abc", "content": "a cat"},
+    ],
+    "tools": [
+        {
+            "type": "function",
+            "function": {
+                "name": "look",
+                "description": "Look closer.",
+                "parameters": {"type": "object", "properties": {"zoom": {"type": "integer"}}},
+            },
+        }
+    ],
+    "tool_choice": "auto",
+    "stop": ["END"],
+}
+
+
+@dataclass
+class Request:
+    body: bytes
+
+
+def request(body: dict[str, Any], **json_options: Any) -> Request:
+    return Request(json.dumps(body, **json_options).encode())
+
+
+def changed(path: str, value: Any) -> dict[str, Any]:
+    body = copy.deepcopy(BASE)
+    *parents, last = path.split(".")
+    node: Any = body
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if value is None and isinstance(node, dict):
+        node.pop(last)
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("messages.2.tool_calls.0.id", "call_other"),  # ids are random in some suites
+        ("messages.3.tool_call_id", "call_other"),
+        ("tools.0.function.description", "  Look\n    closer.  "),  # docstring indentation
+        ("tools.0.function.parameters.properties.zoom", {"type": "number", "minimum": 1}),
+        ("messages.1.content.0.text", "What is in   this picture?"),  # whitespace
+        ("temperature", 0.3),  # an option that does not change the answer's shape
+    ],
+)
+def test_re_spelling_a_body_still_matches(path: str, value: Any) -> None:
+    assert asked(request(changed(path, value))) == asked(request(BASE))
+
+
+def test_key_order_and_spacing_do_not_matter() -> None:
+    assert asked(request(BASE, sort_keys=True, indent=2)) == asked(request(BASE))
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("model", "openai/gpt-5.4"),
+        ("stream", False),
+        ("stream_options.include_usage", False),
+        ("messages.1.content.0.text", "What is in that picture?"),
+        ("messages.1.content", [{"type": "image_url", "image_url": {"url": "data:x"}}]),
+        ("messages.1.name", "ada"),
+        ("messages.2.tool_calls.0.function.arguments", '{"zoom": 3}'),
+        ("messages.2.tool_calls.0.function.name", "peek"),
+        ("messages.3.content", "a dog"),
+        ("tools.0.function.name", "peek"),
+        ("tools.0.function.parameters.properties", {"level": {"type": "integer"}}),
+        ("tool_choice", "required"),
+        ("stop", None),
+        ("n", 2),
+        ("logprobs", True),
+        ("max_tokens", 5),
+        ("response_format", {"type": "json_schema", "json_schema": {"name": "Joke"}}),
+    ],
+)
+def test_a_different_question_does_not_match(path: str, value: Any) -> None:
+    assert asked(request(changed(path, value))) != asked(request(BASE))
+
+
+def test_two_images_differ_by_what_they_carry() -> None:
+    def image(url: str) -> dict[str, Any]:
+        return changed("messages.1.content", [{"type": "image_url", "image_url": {"url": url}}])
+
+    assert asked(request(image("data:a"))) != asked(request(image("data:b")))
+
+
+def test_bodies_that_are_not_json_match_as_text() -> None:
+    assert asked(Request(b"not json")) == "not json"
+    assert asked(Request(b"")) is None
