@@ -1,15 +1,16 @@
 """What the end of a structured answer means, in every call style of both adapters.
 
-Each test scripts the gateway's answer itself (text, chunk boundaries, finish reason,
-refusal, tool call), the way a real provider sends it, and asserts the typed error or the
-object that comes back. Nothing here depends on the scripted gateway's own replies.
+Each test states the gateway's answer itself as a `Reply` (text, chunk boundaries where
+they matter, finish reason, refusal, tool call), rendered the way a real provider sends it,
+streamed or not, and asserts the typed error or the object that comes back. The fixture
+below has no default answer: a request a test did not script gets the gateway's 400.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import openai
@@ -27,10 +28,15 @@ from skillboss_core.errors import (
     RefusalError,
     StructuredOutputError,
 )
-from tests.support.scripted_gateway import ScriptedGateway
+from tests.support.scripted_gateway import Reply, ScriptedGateway, ToolCall
 
 KEY = "sk-answer-end-secret-key-0000000"
 MODEL = "openai/gpt-5.4-mini"
+REFUSAL = "I can't help with that."
+ADA = '{"name": "Ada Lovelace", "age": 36}'
+CUT = '{"name": "Ada Lov'  # ADA cut off mid-value
+# ADA streamed with the name complete two chunks before the age arrives.
+ADA_PIECES = ['{"name": "Ada', ' Lovelace", ', '"age": 36}']
 
 
 class Person(BaseModel):
@@ -40,77 +46,10 @@ class Person(BaseModel):
     age: int
 
 
-def _pieces(text: str, size: int = 7) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-def scripted(
-    content: str | None = None,
-    *,
-    finish: str = "stop",
-    refusal: str | None = None,
-    tool_args: str | None = None,
-    tool_name: str = "Person",
-) -> Callable[[dict[str, Any]], Any]:
-    """A script answering every chat request the same way, streamed or not."""
-    call = (
-        {"id": "call_1", "type": "function", "function": {"name": tool_name, "arguments": ""}}
-        if tool_args is not None
-        else None
-    )
-
-    def reply(body: dict[str, Any]) -> Any:
-        if not body.get("stream"):
-            message: dict[str, Any] = {"role": "assistant", "content": content}
-            if refusal is not None:
-                message["refusal"] = refusal
-            if call is not None:
-                message["tool_calls"] = [
-                    {**call, "function": {"name": tool_name, "arguments": tool_args}}
-                ]
-            answer = {
-                "id": "chatcmpl-end",
-                "object": "chat.completion",
-                "model": MODEL,
-                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-            }
-            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
-        return 200, {"Content-Type": "text/event-stream"}, _events()
-
-    def _events() -> Iterator[bytes]:
-        def event(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-            chunk = {
-                "id": "chatcmpl-end",
-                "object": "chat.completion.chunk",
-                "model": MODEL,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-            }
-            return b"data: " + json.dumps(chunk).encode() + b"\n\n"
-
-        yield event({"role": "assistant", "content": ""})
-        for piece in _pieces(content or ""):
-            if piece:
-                yield event({"content": piece})
-        for piece in _pieces(refusal or ""):
-            if piece:
-                yield event({"refusal": piece})
-        if call is not None:
-            yield event({"tool_calls": [{"index": 0, **call}]})
-            for piece in _pieces(tool_args or ""):
-                if piece:
-                    args = {"index": 0, "function": {"arguments": piece}}
-                    yield event({"tool_calls": [args]})
-        yield event({}, finish)
-        usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
-        yield b"data: " + json.dumps({"id": "chatcmpl-end", "choices": [], "usage": usage}).encode()
-        yield b"\n\ndata: [DONE]\n\n"
-
-    return reply
-
-
 @pytest.fixture
 def server() -> Iterator[ScriptedGateway]:
+    """A gateway answering only what the test queues (tests/faults' `gateway_server` has a
+    default answer, which would hide an unexpected second request)."""
     with ScriptedGateway(lifetime=60.0) as gateway:
         yield gateway
 
@@ -140,13 +79,14 @@ def _run(runnable: Any, style: str) -> list[Any]:
 STYLES = ["invoke", "ainvoke", "stream", "astream"]
 Method = Literal["json_schema", "function_calling", "json_mode"]
 METHODS: list[Method] = ["json_schema", "function_calling", "json_mode"]
-CUT = '{"name": "Ada Lov'
 
 
-def _script_for(method: Method, text: str, **kwargs: Any) -> Callable[[dict[str, Any]], Any]:
+def structured_answer(method: Method, text: str, finish_reason: str = "stop") -> Reply:
+    """`text` where `method` expects the structured answer: the arguments of a `Person` tool
+    call (function_calling; OpenAI ends a forced tool call with "stop"), else the content."""
     if method == "function_calling":
-        return scripted(None, tool_args=text, **kwargs)
-    return scripted(text, **kwargs)
+        return Reply(tool_calls=[ToolCall("Person", text)], finish_reason=finish_reason)
+    return Reply(text, finish_reason=finish_reason)
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -154,7 +94,7 @@ def _script_for(method: Method, text: str, **kwargs: Any) -> Callable[[dict[str,
 def test_langchain_cut_answer_raises_truncation(
     server: ScriptedGateway, method: Method, style: str
 ) -> None:
-    server.script(_script_for(method, CUT, finish="length"))
+    server.queue(structured_answer(method, CUT, finish_reason="length"))
     structured = _chat(server).with_structured_output(Person, method=method)
     with pytest.raises(AnswerTruncatedError, match="max_tokens") as caught:
         _run(structured, style)
@@ -167,7 +107,7 @@ def test_langchain_cut_answer_raises_truncation(
 def test_langchain_filtered_answer_raises_content_filter(
     server: ScriptedGateway, method: Method, style: str
 ) -> None:
-    server.script(_script_for(method, '{"name": "A', finish="content_filter"))
+    server.queue(structured_answer(method, '{"name": "A', finish_reason="content_filter"))
     structured = _chat(server).with_structured_output(Person, method=method)
     with pytest.raises(ContentFilteredError, match="content filter") as caught:
         _run(structured, style)
@@ -179,12 +119,12 @@ def test_langchain_filtered_answer_raises_content_filter(
 def test_langchain_refusal_raises_refusal(
     server: ScriptedGateway, method: Method, style: str
 ) -> None:
-    server.script(scripted(None, refusal="I can't help with that."))
+    server.queue(Reply(refusal=REFUSAL))  # content null, whatever the method asked for
     structured = _chat(server).with_structured_output(Person, method=method)
     with pytest.raises(StructuredOutputRefusalError, match="can't help") as caught:
         _run(structured, style)
     assert isinstance(caught.value, RefusalError)
-    assert caught.value.refusal == "I can't help with that."
+    assert caught.value.refusal == REFUSAL
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -193,7 +133,7 @@ def test_langchain_refusal_raises_refusal(
 def test_langchain_unusable_answer_raises_a_parse_error(
     server: ScriptedGateway, method: Method, style: str, text: str
 ) -> None:
-    server.script(_script_for(method, text))
+    server.queue(structured_answer(method, text))
     structured = _chat(server).with_structured_output(Person, method=method)
     with pytest.raises(OutputParserException) as caught:
         _run(structured, style)
@@ -205,7 +145,7 @@ def test_langchain_unusable_answer_raises_a_parse_error(
 def test_langchain_include_raw_reports_every_failure_as_parsing_error(
     server: ScriptedGateway, method: Method, style: str
 ) -> None:
-    server.script(_script_for(method, CUT, finish="length"))
+    server.queue(structured_answer(method, CUT, finish_reason="length"))
     structured = _chat(server).with_structured_output(Person, method=method, include_raw=True)
     outputs = _run(structured, style)
     merged: dict[str, Any] = {}
@@ -218,13 +158,13 @@ def test_langchain_include_raw_reports_every_failure_as_parsing_error(
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("method", METHODS)
 def test_langchain_good_answer_parses(server: ScriptedGateway, method: Method, style: str) -> None:
-    server.script(_script_for(method, '{"name": "Ada Lovelace", "age": 36}'))
+    server.queue(structured_answer(method, ADA))
     structured = _chat(server).with_structured_output(Person, method=method)
     assert _run(structured, style)[-1] == Person(name="Ada Lovelace", age=36)
 
 
 def test_langchain_streamed_dict_schema_fills_in_field_by_field(server: ScriptedGateway) -> None:
-    server.script(scripted('{"name": "Ada Lovelace", "age": 36}'))
+    server.queue(Reply(ADA, pieces=ADA_PIECES))
     schema = Person.model_json_schema()
     objects = list(_chat(server).with_structured_output(schema).stream("Who?"))
     assert objects[-1] == {"name": "Ada Lovelace", "age": 36}
@@ -232,7 +172,7 @@ def test_langchain_streamed_dict_schema_fills_in_field_by_field(server: Scripted
 
 
 def test_langchain_response_format_cut_raises(server: ScriptedGateway) -> None:
-    server.script(scripted(CUT, finish="length"))
+    server.queue(Reply(CUT, finish_reason="length"))
     with pytest.raises(AnswerTruncatedError):
         _chat(server).invoke("Who?", response_format=Person)
 
@@ -281,17 +221,19 @@ LI_STYLES = [
 
 @pytest.mark.parametrize("style", LI_STYLES)
 @pytest.mark.parametrize(
-    ("finish", "refusal", "error"),
+    ("answer", "error"),
     [
-        ("length", None, AnswerTruncatedError),
-        ("content_filter", None, ContentFilteredError),
-        ("stop", "I can't help with that.", RefusalError),
+        pytest.param(Reply(CUT, finish_reason="length"), AnswerTruncatedError, id="length"),
+        pytest.param(
+            Reply(CUT, finish_reason="content_filter"), ContentFilteredError, id="content_filter"
+        ),
+        pytest.param(Reply(refusal=REFUSAL), RefusalError, id="refusal"),
     ],
 )
 def test_llamaindex_unusable_ends_raise_typed_errors(
-    server: ScriptedGateway, style: str, finish: str, refusal: str | None, error: type
+    server: ScriptedGateway, style: str, answer: Reply, error: type
 ) -> None:
-    server.script(scripted(None if refusal else CUT, finish=finish, refusal=refusal))
+    server.queue(answer)
     with pytest.raises(error):
         _predict(_llm(server), style)
 
@@ -301,13 +243,13 @@ def test_llamaindex_unusable_ends_raise_typed_errors(
 def test_llamaindex_unparseable_answer_raises(
     server: ScriptedGateway, style: str, text: str
 ) -> None:
-    server.script(scripted(text))
+    server.queue(Reply(text))
     with pytest.raises(StructuredOutputError):
         _predict(_llm(server), style)
 
 
 def test_llamaindex_streamed_objects_fill_in_field_by_field(server: ScriptedGateway) -> None:
-    server.script(scripted('{"name": "Ada Lovelace", "age": 36}'))
+    server.queue(Reply(ADA, pieces=ADA_PIECES))
     objects = list(_llm(server).stream_structured_predict(Person, PROMPT, who="Ada"))
     assert objects[-1] == Person(name="Ada Lovelace", age=36)
     early = [o for o in objects[:-1] if getattr(o, "name", None)]
@@ -320,7 +262,7 @@ def test_llamaindex_function_calling_program_refuses_a_cut_call(
     server: ScriptedGateway, finish: str
 ) -> None:
     """Models without json_schema go through LlamaIndex's own function-calling program."""
-    server.script(scripted(None, tool_args=CUT, finish=finish))
+    server.queue(Reply(tool_calls=[ToolCall("Person", CUT)], finish_reason=finish))
     llm = SkillBoss(
         model=MODEL,
         api_key=KEY,
@@ -335,8 +277,8 @@ def test_llamaindex_function_calling_program_refuses_a_cut_call(
 def test_llamaindex_agent_tool_call_cut_is_an_error_not_a_broken_call(
     server: ScriptedGateway,
 ) -> None:
-    server.script(
-        scripted(None, tool_args='{"city": "Par', tool_name="get_weather", finish="length")
+    server.queue(
+        Reply(tool_calls=[ToolCall("get_weather", '{"city": "Par')], finish_reason="length")
     )
 
     def get_weather(city: str) -> str:
@@ -356,6 +298,8 @@ def test_llamaindex_agent_tool_call_cut_is_an_error_not_a_broken_call(
 
 
 def test_a_two_choice_stream_reads_the_first_choice_only(server: ScriptedGateway) -> None:
+    # Raw SSE: a Reply streams a single choice, and this test needs two choices with
+    # different text interleaved on the wire (a server ignoring that n was not asked for).
     def reply(body: dict[str, Any]) -> Any:
         def event(index: int, text: str, finish: str | None = None) -> bytes:
             choice = {"index": index, "delta": {"content": text}, "finish_reason": finish}
