@@ -7,23 +7,15 @@ The scripted gateway writes one logprob entry per word of the scripted answer, w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import reduce
 from typing import Any
 
-from langchain_core.messages import AIMessageChunk, BaseMessage
-
 from langchain_skillboss import ChatSkillBoss
+from tests.integration.langchain_streams import aggregate
 from tests.support.scripted_gateway import ScriptedGateway
 
 MODEL = "openai/gpt-5.4-mini"
 HELLO = "Hello there, friend."
 TOKENS = ["Hello", " there,", " friend."]  # the words the gateway reports logprobs for
-
-
-def aggregate(chunks: Sequence[BaseMessage]) -> AIMessageChunk:
-    assert chunks and all(isinstance(chunk, AIMessageChunk) for chunk in chunks)
-    return reduce(lambda a, b: a + b, chunks)  # type: ignore[arg-type, return-value]
 
 
 def check_logprobs(entries: list[dict[str, Any]], top: int) -> None:

@@ -7,15 +7,14 @@ Each test scripts the thinking and the answer it expects to get back.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from functools import reduce
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 
 from langchain_skillboss import ChatSkillBoss
+from tests.integration.langchain_streams import aggregate
 from tests.support.scripted_gateway import Reply, ScriptedGateway, ToolCall
 
 MODEL = "openai/gpt-5.4-mini"
@@ -29,11 +28,6 @@ ANSWER = "Air scatters blue light more than red, so the sky looks blue."
 def llm(server: ScriptedGateway, **kwargs: Any) -> ChatSkillBoss:
     options: dict[str, Any] = {"model": MODEL, "max_retries": 0, **kwargs}
     return ChatSkillBoss(base_url=server.base_url, **options)
-
-
-def aggregate(chunks: Sequence[BaseMessage]) -> AIMessageChunk:
-    assert chunks and all(isinstance(chunk, AIMessageChunk) for chunk in chunks)
-    return reduce(lambda a, b: a + b, chunks)  # type: ignore[arg-type, return-value]
 
 
 @tool

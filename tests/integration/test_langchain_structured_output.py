@@ -8,16 +8,15 @@ how cut, filtered, refused or unparseable answers end is in tests/faults/test_an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import reduce
 from typing import Annotated, Any
 
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from langchain_skillboss import ChatSkillBoss
+from tests.integration.langchain_streams import aggregate
 from tests.support.scripted_gateway import Reply, ScriptedGateway, ToolCall
 
 MODEL = "openai/gpt-5.4-mini"
@@ -27,11 +26,6 @@ ALICE = {"name": "Alice", "age": 31}
 
 def llm(server: ScriptedGateway) -> ChatSkillBoss:
     return ChatSkillBoss(model=MODEL, base_url=server.base_url, max_retries=0)
-
-
-def aggregate(chunks: Sequence[BaseMessage]) -> AIMessageChunk:
-    assert chunks and all(isinstance(chunk, AIMessageChunk) for chunk in chunks)
-    return reduce(lambda a, b: a + b, chunks)  # type: ignore[arg-type, return-value]
 
 
 def alice_as(method: str, tool_name: str = "Person") -> Reply:

@@ -8,15 +8,14 @@ here each test scripts the tool calls the model makes and checks what was sent a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import reduce
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.tools import tool
 
 from langchain_skillboss import ChatSkillBoss
+from tests.integration.langchain_streams import aggregate
 from tests.support.scripted_gateway import Reply, ScriptedGateway, ToolCall
 
 MODEL = "openai/gpt-5.4-mini"
@@ -24,11 +23,6 @@ MODEL = "openai/gpt-5.4-mini"
 
 def llm(server: ScriptedGateway) -> ChatSkillBoss:
     return ChatSkillBoss(model=MODEL, base_url=server.base_url, max_retries=0)
-
-
-def aggregate(chunks: Sequence[BaseMessage]) -> AIMessageChunk:
-    assert chunks and all(isinstance(chunk, AIMessageChunk) for chunk in chunks)
-    return reduce(lambda a, b: a + b, chunks)  # type: ignore[arg-type, return-value]
 
 
 @tool

@@ -6,13 +6,10 @@ Each test scripts the answer and the usage the gateway reports for it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import reduce
 from typing import Any
 
-from langchain_core.messages import AIMessageChunk, BaseMessage
-
 from langchain_skillboss import ChatSkillBoss
+from tests.integration.langchain_streams import aggregate
 from tests.support.scripted_gateway import Reply, ScriptedGateway
 
 MODEL = "openai/gpt-5.4-mini"
@@ -31,11 +28,6 @@ SEA = Reply("The sea is wide and grey. Waves fold over the sand.", usage=USAGE)
 def llm(server: ScriptedGateway, **kwargs: Any) -> ChatSkillBoss:
     options: dict[str, Any] = {"model": MODEL, "max_retries": 0, **kwargs}
     return ChatSkillBoss(base_url=server.base_url, **options)
-
-
-def aggregate(chunks: Sequence[BaseMessage]) -> AIMessageChunk:
-    assert chunks and all(isinstance(chunk, AIMessageChunk) for chunk in chunks)
-    return reduce(lambda a, b: a + b, chunks)  # type: ignore[arg-type, return-value]
 
 
 def usage_count(chunks: list[Any]) -> int:

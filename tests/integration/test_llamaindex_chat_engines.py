@@ -8,47 +8,20 @@ the follow-up as a standalone question; that call is scripted too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from llama_index.core import Document, Settings, VectorStoreIndex
+from llama_index.core import VectorStoreIndex
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.chat_engine.types import ChatMode
-from llama_index.core.embeddings import MockEmbedding
-from llama_index.core.node_parser import SentenceSplitter
 
 from llama_index_skillboss import SkillBoss
 from tests.support.scripted_gateway import ScriptedGateway
 
-MODEL = "openai/gpt-5.4-mini"
-DOCUMENTS = [
-    Document(id_="billing", text="SkillBoss bills wholesale usage per million tokens."),
-    Document(id_="keys", text="Wholesale keys are read from SKILLBOSS_WHOLESALE_KEY."),
-    Document(id_="errors", text="A 402 answer means the balance is too low; top up."),
-]
 FIRST = "Where is the key read from?"
 FOLLOW_UP = "And what does a 402 answer mean?"
 # The scripted model's answers: to FIRST, to the condensing call, to FOLLOW_UP.
 KEY_ANSWER = "The key is read from SKILLBOSS_WHOLESALE_KEY."
 STANDALONE = "What does a 402 answer from SkillBoss mean?"
 BALANCE_ANSWER = "It means the balance is too low."
-
-
-@pytest.fixture
-def llm(gateway_server: ScriptedGateway, restore_settings: None) -> Iterator[SkillBoss]:
-    Settings.llm = SkillBoss(
-        model=MODEL, api_key="sk-test", api_base=gateway_server.base_url, max_retries=0
-    )
-    assert isinstance(Settings.llm, SkillBoss)
-    yield Settings.llm
-
-
-@pytest.fixture
-def index(llm: SkillBoss) -> VectorStoreIndex:
-    splitter = SentenceSplitter(id_func=lambda i, doc: f"{doc.doc_id}-{i}")
-    return VectorStoreIndex.from_documents(
-        DOCUMENTS, embed_model=MockEmbedding(embed_dim=8), transformations=[splitter]
-    )
 
 
 @pytest.mark.parametrize(
@@ -61,10 +34,10 @@ def index(llm: SkillBoss) -> VectorStoreIndex:
     ],
 )
 def test_chat_engines_stream_then_remember(
-    gateway_server: ScriptedGateway, index: VectorStoreIndex, mode: ChatMode, condenses: bool
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex, mode: ChatMode, condenses: bool
 ) -> None:
     gateway_server.queue(KEY_ANSWER, *([STANDALONE] if condenses else []), BALANCE_ANSWER)
-    engine = index.as_chat_engine(chat_mode=mode, similarity_top_k=1)
+    engine = corpus_index.as_chat_engine(chat_mode=mode, similarity_top_k=1)
     streamed = engine.stream_chat(FIRST)
     first = "".join(streamed.response_gen)
     assert first == KEY_ANSWER
@@ -86,9 +59,11 @@ def test_chat_engines_stream_then_remember(
         assert {"role": "assistant", "content": KEY_ANSWER} in requests[-1].messages
 
 
-async def test_async_chat_engine(gateway_server: ScriptedGateway, index: VectorStoreIndex) -> None:
+async def test_async_chat_engine(
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex
+) -> None:
     gateway_server.queue(KEY_ANSWER, BALANCE_ANSWER)
-    engine = index.as_chat_engine(chat_mode=ChatMode.CONTEXT, similarity_top_k=1)
+    engine = corpus_index.as_chat_engine(chat_mode=ChatMode.CONTEXT, similarity_top_k=1)
     streamed = await engine.astream_chat(FIRST)
     first = "".join([token async for token in streamed.async_response_gen()])
     assert first == KEY_ANSWER
@@ -99,7 +74,7 @@ async def test_async_chat_engine(gateway_server: ScriptedGateway, index: VectorS
     assert {"role": "assistant", "content": KEY_ANSWER} in last
 
 
-def test_simple_chat_engine(gateway_server: ScriptedGateway, llm: SkillBoss) -> None:
+def test_simple_chat_engine(gateway_server: ScriptedGateway, settings_llm: SkillBoss) -> None:
     gateway_server.queue("Red.", "Blue.")
     engine = SimpleChatEngine.from_defaults(system_prompt="Answer briefly.")
     assert "".join(engine.stream_chat("Name one colour.").response_gen) == "Red."

@@ -10,53 +10,25 @@ how many calls) and that the scripted answer comes back as the engine's response
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-from llama_index.core import Document, Settings, VectorStoreIndex
+from llama_index.core import VectorStoreIndex
 from llama_index.core.base.response.schema import (
     AsyncStreamingResponse,
     PydanticResponse,
     Response,
     StreamingResponse,
 )
-from llama_index.core.embeddings import MockEmbedding
-from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.query_engine import CitationQueryEngine
 from llama_index.core.response_synthesizers import ResponseMode, get_response_synthesizer
 from pydantic import BaseModel
 
-from llama_index_skillboss import SkillBoss
+from tests.integration.llamaindex_corpus import DOCUMENTS
 from tests.support.scripted_gateway import Reply, ScriptedGateway, ToolCall
 
-MODEL = "openai/gpt-5.4-mini"
-DOCUMENTS = [
-    Document(id_="billing", text="SkillBoss bills wholesale usage per million tokens."),
-    Document(id_="keys", text="Wholesale keys are read from SKILLBOSS_WHOLESALE_KEY."),
-    Document(id_="errors", text="A 402 answer means the balance is too low; top up."),
-]
 QUESTION = "How does billing work?"
 # The scripted model's answer to every synthesizer call.
 BILLING = "Usage is billed per million tokens."
-
-
-@pytest.fixture
-def llm(gateway_server: ScriptedGateway, restore_settings: None) -> Iterator[SkillBoss]:
-    """The one line a user changes (restore_settings puts the old Settings.llm back)."""
-    Settings.llm = SkillBoss(
-        model=MODEL, api_key="sk-test", api_base=gateway_server.base_url, max_retries=0
-    )
-    assert isinstance(Settings.llm, SkillBoss)
-    yield Settings.llm
-
-
-@pytest.fixture
-def index(llm: SkillBoss) -> VectorStoreIndex:
-    """Fixed node ids make MockEmbedding's ties, and so every prompt, the same each run."""
-    splitter = SentenceSplitter(id_func=lambda i, doc: f"{doc.doc_id}-{i}")
-    return VectorStoreIndex.from_documents(
-        DOCUMENTS, embed_model=MockEmbedding(embed_dim=8), transformations=[splitter]
-    )
 
 
 def sent_text(server: ScriptedGateway) -> str:
@@ -83,10 +55,10 @@ def assert_refined(server: ScriptedGateway, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", list(CALLS))
 def test_query_engine_response_modes(
-    gateway_server: ScriptedGateway, index: VectorStoreIndex, mode: str
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex, mode: str
 ) -> None:
     gateway_server.queue(*[BILLING] * CALLS[mode])
-    response = index.as_query_engine(response_mode=mode, similarity_top_k=3).query(QUESTION)
+    response = corpus_index.as_query_engine(response_mode=mode, similarity_top_k=3).query(QUESTION)
     assert isinstance(response, Response) and response.response == BILLING
     assert len(gateway_server.requests) == CALLS[mode]
     assert all("stream" not in r.json for r in gateway_server.requests)
@@ -96,10 +68,10 @@ def test_query_engine_response_modes(
 
 @pytest.mark.parametrize("mode", list(CALLS))
 def test_streaming_query_engine_response_modes(
-    gateway_server: ScriptedGateway, index: VectorStoreIndex, mode: str
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex, mode: str
 ) -> None:
     gateway_server.queue(*[BILLING] * CALLS[mode])
-    engine = index.as_query_engine(response_mode=mode, similarity_top_k=3, streaming=True)
+    engine = corpus_index.as_query_engine(response_mode=mode, similarity_top_k=3, streaming=True)
     response = engine.query(QUESTION)
     assert isinstance(response, StreamingResponse)
     tokens = list(response.response_gen)
@@ -112,10 +84,10 @@ def test_streaming_query_engine_response_modes(
 
 @pytest.mark.parametrize("mode", list(CALLS))
 async def test_async_query_engine_response_modes(
-    gateway_server: ScriptedGateway, index: VectorStoreIndex, mode: str
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex, mode: str
 ) -> None:
     gateway_server.queue(*[BILLING] * CALLS[mode])
-    engine = index.as_query_engine(response_mode=mode, similarity_top_k=3)
+    engine = corpus_index.as_query_engine(response_mode=mode, similarity_top_k=3)
     response = await engine.aquery(QUESTION)
     assert isinstance(response, Response) and response.response == BILLING
     assert len(gateway_server.requests) == CALLS[mode]
@@ -124,10 +96,10 @@ async def test_async_query_engine_response_modes(
 
 
 async def test_async_streaming_query_engine(
-    gateway_server: ScriptedGateway, index: VectorStoreIndex
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex
 ) -> None:
     gateway_server.queue(BILLING)
-    engine = index.as_query_engine(similarity_top_k=3, streaming=True)
+    engine = corpus_index.as_query_engine(similarity_top_k=3, streaming=True)
     response = await engine.aquery(QUESTION)
     assert isinstance(response, AsyncStreamingResponse)
     tokens = [token async for token in response.async_response_gen()]
@@ -137,7 +109,7 @@ async def test_async_streaming_query_engine(
 
 
 def test_refine_with_structured_answer_filtering(
-    gateway_server: ScriptedGateway, index: VectorStoreIndex
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex
 ) -> None:
     """Refine's filtering runs a function-calling program: one forced tool, one call each."""
     refined = {"answer": BILLING, "query_satisfied": True}
@@ -148,7 +120,7 @@ def test_refine_with_structured_answer_filtering(
     synthesizer = get_response_synthesizer(
         response_mode=ResponseMode.REFINE, structured_answer_filtering=True
     )
-    engine = index.as_query_engine(response_synthesizer=synthesizer, similarity_top_k=2)
+    engine = corpus_index.as_query_engine(response_synthesizer=synthesizer, similarity_top_k=2)
     response = engine.query(QUESTION)
     assert isinstance(response, Response) and response.response == BILLING
     assert len(gateway_server.requests) == 2
@@ -166,10 +138,10 @@ class Answer(BaseModel):
 
 
 def test_tree_summarize_with_an_output_class(
-    gateway_server: ScriptedGateway, index: VectorStoreIndex
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex
 ) -> None:
     gateway_server.queue(json.dumps({"answer": BILLING, "confident": True}))
-    engine = index.as_query_engine(
+    engine = corpus_index.as_query_engine(
         response_mode="tree_summarize", output_cls=Answer, similarity_top_k=3
     )
     response = engine.query(QUESTION)
@@ -180,10 +152,12 @@ def test_tree_summarize_with_an_output_class(
     assert_all_documents_sent(gateway_server)
 
 
-def test_citation_query_engine(gateway_server: ScriptedGateway, index: VectorStoreIndex) -> None:
+def test_citation_query_engine(
+    gateway_server: ScriptedGateway, corpus_index: VectorStoreIndex
+) -> None:
     cited = "The key is read from SKILLBOSS_WHOLESALE_KEY [1]."
     gateway_server.queue(cited)
-    engine = CitationQueryEngine.from_args(index, similarity_top_k=2)
+    engine = CitationQueryEngine.from_args(corpus_index, similarity_top_k=2)
     response = engine.query("Where is the key read from?")
     assert isinstance(response, Response) and response.response == cited
     assert len(response.source_nodes) == 2
