@@ -12,8 +12,10 @@ require_framework(
 )
 
 from langchain_skillboss.chat_models import ChatSkillBoss  # noqa: E402
-from langchain_skillboss.errors import StructuredOutputRefusalError  # noqa: E402
-from langchain_skillboss.parsers import StructuredOutputParseError  # noqa: E402
+from langchain_skillboss.errors import (  # noqa: E402
+    StructuredOutputParseError,
+    StructuredOutputRefusalError,
+)
 
 __all__ = [
     "ChatSkillBoss",

@@ -148,7 +148,11 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
             Gateway URL (also `api_base`, `openai_api_base`); read from SKILLBOSS_BASE_URL,
             else https://api.skillboss.co/v1.
         timeout: float | None
-            Seconds one call may take, retries included (also `request_timeout`).
+            Seconds each wait for progress may take: connecting, the first byte, the gap
+            between two stream events (also `request_timeout`); a long answer that keeps
+            coming is never cut. Default 600, the openai SDK's.
+        total_timeout: float | None
+            Seconds the whole call may take, retries and their waits included (off).
         max_retries: int | None
             Retries of a failed request; 400, 401, 402, 403, 404 and 422 are never retried.
 
@@ -166,7 +170,8 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
                 model="openai/gpt-5.4-mini",
                 temperature=0,
                 max_tokens=None,
-                timeout=60,
+                timeout=600,  # each wait for progress
+                # total_timeout=120,  # the whole call, retries included
                 max_retries=2,
                 # api_key="...",  # else SKILLBOSS_WHOLESALE_KEY
                 # base_url="http://my-proxy/v1",  # else SKILLBOSS_BASE_URL
@@ -322,14 +327,21 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
     timeout: float | None = Field(
         default=DEFAULT_TIMEOUT, validation_alias=AliasChoices("timeout", "request_timeout")
     )
-    """Seconds one call may take, from connect to last byte, retry waits included (alias
-    `request_timeout`); each fallback model gets its own. None waits for ever."""
+    """Seconds each wait for progress may take (alias `request_timeout`): connecting, the
+    first byte, the gap between two stream events or body pieces; keep-alive bytes do not
+    count, and a progressing answer is never cut. Default 600 s, the openai SDK's. None
+    waits for ever."""
     stream_chunk_timeout: float | None = None
-    """Longest wait between two stream events (keep-alive bytes do not count); None: only
-    `timeout` bounds a stream. ChatOpenAI's name."""
+    """Longest wait between two stream events, when shorter than `timeout` (keep-alive bytes
+    do not count); None: `timeout` alone."""
+    total_timeout: float | None = None
+    """Seconds the whole call may take: every attempt, the waits between them and fallback
+    models (aiohttp's `total`); a retry wait that would pass it fails at once. None: no
+    bound."""
     max_retries: int | None = DEFAULT_MAX_RETRIES
-    """Retries by the openai SDK, the only retry layer (402 is never retried); None: the
-    default, 2."""
+    """Retries of a transient failure (429, 5xx, connection, timeout) before any of the
+    answer arrived; the core's retry policy is the only retry layer (402 is never retried).
+    None: the default, 2."""
     default_headers: dict[str, str] | None = None
     """Sent with every request. Secret-looking ones (Authorization, X-Api-Key...) are masked in
     repr and model_dump and left out of dumpd/dumps."""
@@ -373,6 +385,7 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
             timeout: float | None = DEFAULT_TIMEOUT,
             request_timeout: float | None = ...,
             stream_chunk_timeout: float | None = None,
+            total_timeout: float | None = None,
             max_retries: int | None = DEFAULT_MAX_RETRIES,
             default_headers: dict[str, str] | None = None,
             model_kwargs: dict[str, Any] = ...,
@@ -587,6 +600,8 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
         values: dict[str, Any] = {"model": self.model}
         if self.stream_chunk_timeout is not None:
             values["stream_chunk_timeout"] = self.stream_chunk_timeout
+        if self.total_timeout is not None:
+            values["total_timeout"] = self.total_timeout
         for name in PARAM_FIELDS:
             values[name] = getattr(self, name)
         extra: dict[str, Any] = {}

@@ -26,7 +26,7 @@ from langchain_core.outputs import ChatResult as LCChatResult
 from pydantic import BaseModel
 
 from langchain_skillboss.blocks import PROVIDER
-from langchain_skillboss.parsers import langchain_errors
+from langchain_skillboss.errors import model_errors
 from skillboss_core import ChatResult, StreamAccumulator, StreamChunk, Usage
 from skillboss_core import ToolCall as CoreToolCall
 from skillboss_core.answer import output_name, parse_json_answer
@@ -107,7 +107,7 @@ def parsed_answer(
     if refusal:
         return None
     what = output_name(schema.__name__)
-    with langchain_errors(what):
+    with model_errors():
         parsed = parse_json_answer(
             text, finish_reason=finish_reason, validate=schema.model_validate, what=what
         )

@@ -9,8 +9,6 @@ refused, empty or invalid answer instead of returning a half object or nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.exceptions import OutputParserException
@@ -18,19 +16,11 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.output_parsers.transform import BaseCumulativeTransformOutputParser
 from langchain_core.outputs import ChatGeneration, Generation
 
-from langchain_skillboss.errors import StructuredOutputRefusalError
+# StructuredOutputParseError was defined here; it is the core StructuredOutputError's twin now.
+from langchain_skillboss.errors import StructuredOutputParseError as StructuredOutputParseError
+from langchain_skillboss.errors import model_errors
 from skillboss_core.answer import judge_end, output_name, parse_json_answer, partial_json
-from skillboss_core.errors import RefusalError, StructuredOutputError
-
-
-class StructuredOutputParseError(StructuredOutputError, OutputParserException):
-    """The answer is not the structured output asked for: the core's error, and the
-    `OutputParserException` langchain-core's parsers raise (`llm_output` holds the text)."""
-
-    def __init__(self, error: StructuredOutputError) -> None:
-        OutputParserException.__init__(self, error.message, llm_output=error.text)
-        self.message = error.message
-        self.text = error.text
+from skillboss_core.errors import StructuredOutputError
 
 
 def _message(result: list[Generation]) -> BaseMessage:
@@ -57,20 +47,9 @@ def _validator(schema: type | None) -> Any:
     return getattr(schema, "model_validate", None) or schema.parse_obj  # type: ignore[attr-defined]
 
 
-@contextmanager
-def langchain_errors(what: str) -> Iterator[None]:
-    """The core's refusal and parse errors as the classes LangChain code catches."""
-    try:
-        yield
-    except RefusalError as exc:
-        raise StructuredOutputRefusalError(exc.refusal, what=what) from None
-    except StructuredOutputError as exc:
-        raise StructuredOutputParseError(exc) from exc.__cause__
-
-
 def _judged(text: str, message: BaseMessage, schema: type | None, what: str) -> Any:
     """The whole answer parsed, or the typed error the core decides on."""
-    with langchain_errors(what):
+    with model_errors():
         return parse_json_answer(
             text,
             finish_reason=_finish_reason(message),
@@ -149,7 +128,7 @@ class ToolCallParser(BaseCumulativeTransformOutputParser[Any]):
             return _partial(partial_json(arguments), self.pydantic_schema)
         what = output_name(f"a call to {self.tool_name}")
         if arguments is None:
-            with langchain_errors(what):
+            with model_errors():
                 # A refusal, a cut or a filter says more than "no call".
                 judge_end(
                     finish_reason=_finish_reason(message),

@@ -218,15 +218,22 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
     max_retries: int = Field(
         default=DEFAULT_MAX_RETRIES,
         ge=0,
-        description="Retries of a failed request (400, 401, 402, 403, 404, 422: never).",
+        description="Retries of a transient failure (400, 401, 402, 403, 404, 422: never).",
     )
     timeout: float | None = Field(
         default=DEFAULT_TIMEOUT,
-        description="Seconds one call may take, connect to last byte, retry waits included.",
+        description=(
+            "Seconds each wait for progress may take (connect, first byte, between stream "
+            "events); a progressing answer is never cut. Default 600, the openai SDK's."
+        ),
     )
     stream_chunk_timeout: float | None = Field(
         default=None,
         description="Longest wait between two stream events; None: only `timeout` applies.",
+    )
+    total_timeout: float | None = Field(
+        default=None,
+        description="Seconds the whole call may take, retries and their waits included.",
     )
     default_headers: dict[str, str] | None = Field(
         default=None,
@@ -270,6 +277,7 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
             max_retries: int = DEFAULT_MAX_RETRIES,
             timeout: float | None = DEFAULT_TIMEOUT,
             stream_chunk_timeout: float | None = None,
+            total_timeout: float | None = None,
             default_headers: dict[str, str] | None = None,
             context_window: int | None = None,
             is_function_calling_model: bool | None = None,
@@ -424,6 +432,7 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
             "top_logprobs": self.top_logprobs,
             "reasoning_effort": self.reasoning_effort,
             "stream_chunk_timeout": self.stream_chunk_timeout,
+            "total_timeout": self.total_timeout,
             **self.additional_kwargs,
             **kwargs,
         }

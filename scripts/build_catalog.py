@@ -3,10 +3,11 @@
 LiteLLM ships `model_prices_and_context_window_backup.json` inside its wheel: context
 windows, output caps and capabilities for thousands of models, kept up to date by its
 maintainers. `make catalog` downloads the pinned wheel (no dependencies, never installed)
-and runs this script on the table; only facts are kept, for chat models, from each vendor's
-own API or cloud catalog entry (a reseller's figures for another vendor's model are left
-out). Same input, same output: the file records the source version and the sha256 of the
-table's content, and keeps its date unless the content changed.
+and runs this script on the table; only facts are kept, for chat models (`models`) and
+embedding models (`embedding_models`), from each vendor's own API or cloud catalog entry (a
+reseller's figures for another vendor's model are left out). Same input, same output: the
+file records the source version and the sha256 of the table's content, and keeps its date
+unless the content changed.
 
     python scripts/build_catalog.py TABLE.json --version 1.110.2 [--output PATH]
 """
@@ -17,7 +18,9 @@ import argparse
 import datetime
 import hashlib
 import json
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +59,21 @@ PROVIDERS = (
     ("bedrock_converse", "deepseek"),
     ("bedrock_converse", "qwen"),
 )
+# The same vendors' embedding models (`mode: "embedding"`). LiteLLM files Vertex's embedding
+# models under a provider of their own; Amazon and Cohere make no chat model the catalog
+# keeps, so their embedding models (Titan, embed-v4) are left out with them.
+EMBEDDING_PROVIDERS = (
+    ("openai", "openai"),
+    ("gemini", "google"),
+    ("vertex_ai-embedding-models", "google"),
+    ("mistral", "mistral"),
+)
+# Whether a model takes the `dimensions` parameter and returns vectors that short: LiteLLM's
+# table has no field for it. OpenAI documents `dimensions` for text-embedding-3 and later
+# models only (ada-002's 1536 are fixed). Google's and Mistral's models shorten through
+# parameters of their own (`output_dimensionality`, `output_dimension`) that an OpenAI-shaped
+# /v1/embeddings may or may not map, so the catalog does not claim it for them.
+SHORTENABLE_DIMENSIONS = {"openai": re.compile(r"^text-embedding-(?!ada-)")}
 # LiteLLM flag -> the catalog's capability name.
 CAPABILITIES = {
     "supports_function_calling": "tools",
@@ -83,21 +101,57 @@ def facts(raw_key: str, vendor: str, entry: dict[str, Any]) -> dict[str, Any] | 
     }
 
 
+def embedding_facts(raw_key: str, vendor: str, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The catalog's facts for one LiteLLM embedding entry; None without a known input window."""
+    window = entry.get("max_input_tokens") or entry.get("max_tokens")
+    if not isinstance(window, int) or window <= 0:
+        return None
+    size = entry.get("output_vector_size")
+    name = canonical(raw_key)
+    shortenable = SHORTENABLE_DIMENSIONS.get(vendor)
+    return {
+        "from": raw_key,
+        "vendor": vendor,
+        "kind": "embedding",
+        "max_input_tokens": window,
+        "dimensions": size if isinstance(size, int) and size > 0 else None,
+        "shortenable_dimensions": shortenable is not None and bool(shortenable.match(name)),
+    }
+
+
+Facts = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
+
+
 def build(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """canonical name -> facts, each vendor's own entries only, first provider wins."""
+    """Chat models: canonical name -> facts, each vendor's own entries only, first provider
+    wins."""
+    return _collect(table, PROVIDERS, ("chat", "responses"), facts)
+
+
+def build_embeddings(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Embedding models, by the same rules as `build`."""
+    return _collect(table, EMBEDDING_PROVIDERS, ("embedding",), embedding_facts)
+
+
+def _collect(
+    table: dict[str, Any],
+    providers: tuple[tuple[str, str], ...],
+    modes: tuple[str, ...],
+    facts_of: Facts,
+) -> dict[str, dict[str, Any]]:
     models: dict[str, dict[str, Any]] = {}
-    for provider, vendor in PROVIDERS:
+    for provider, vendor in providers:
         # Within one provider, keys already in the catalog's spelling first, then the rest,
         # each alphabetically: the same table always gives the same choice.
         keys = sorted(
-            (key for key, entry in table.items() if _is_chat(entry, provider)),
+            (key for key, entry in table.items() if _is_kept(entry, provider, modes)),
             key=lambda key: (canonical(key) != key.lower().rsplit("/", 1)[-1], key),
         )
         for key in keys:
             name = canonical(key)
             if maker(name) != vendor or name in models:
                 continue
-            found = facts(key, vendor, table[key])
+            found = facts_of(key, vendor, table[key])
             if found is not None:
                 models[name] = found
     # A model the table lists only as dated snapshots (`claude-sonnet-4-20250514`) is also
@@ -109,11 +163,11 @@ def build(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return dict(sorted(models.items()))
 
 
-def _is_chat(entry: Any, provider: str) -> bool:
+def _is_kept(entry: Any, provider: str, modes: tuple[str, ...]) -> bool:
     return (
         isinstance(entry, dict)
         and entry.get("litellm_provider") == provider
-        and entry.get("mode") in ("chat", "responses")
+        and entry.get("mode") in modes
     )
 
 
@@ -134,6 +188,7 @@ def main(argv: list[str]) -> int:
         if previous.get("sha256") == digest:
             date = previous["retrieved"]  # the same table: the same file
     models = build(table)
+    embedding_models = build_embeddings(table)
     document = {
         "source": {
             "name": "LiteLLM's model table",
@@ -146,13 +201,18 @@ def main(argv: list[str]) -> int:
             "regenerate": "make catalog",
         },
         "models": models,
+        "embedding_models": embedding_models,
     }
     text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
     args.output.write_text(text, encoding="utf-8")
     vendors: dict[str, int] = {}
     for entry in models.values():
         vendors[entry["vendor"]] = vendors.get(entry["vendor"], 0) + 1
+    embedders: dict[str, int] = {}
+    for entry in embedding_models.values():
+        embedders[entry["vendor"]] = embedders.get(entry["vendor"], 0) + 1
     print(f"{len(models)} models from litellm {args.version} -> {args.output}: {vendors}")
+    print(f"{len(embedding_models)} embedding models: {embedders}")
     return 0
 
 

@@ -6,7 +6,21 @@ package sends and turn its neutral results and stream chunks back into framework
 
 from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
-from skillboss_core.catalog import ModelInfo, catalog_source, known_models, lookup
+from skillboss_core.catalog import (
+    EmbeddingModelInfo,
+    ModelInfo,
+    catalog_source,
+    known_embedding_models,
+    known_models,
+    lookup,
+    lookup_embedding,
+)
+from skillboss_core.embeddings import (
+    DEFAULT_EMBEDDING_MODEL,
+    EmbeddingInputTooLongError,
+    EmbeddingsRequest,
+    EmbeddingsResult,
+)
 from skillboss_core.errors import (
     GatewayAuthenticationError,
     GatewayBadRequestError,
@@ -17,6 +31,7 @@ from skillboss_core.errors import (
     GatewayPermissionDeniedError,
     GatewayRateLimitError,
     GatewayServerError,
+    GatewayStatusError,
     GatewayTimeoutError,
     GatewayUnprocessableEntityError,
     IncompleteStreamError,
@@ -28,8 +43,9 @@ from skillboss_core.errors import (
     StreamError,
     StreamInterruptedError,
     StreamStalledError,
+    UpstreamError,
 )
-from skillboss_core.gateway import FALLBACK_ERRORS, Gateway
+from skillboss_core.gateway import Gateway
 from skillboss_core.options import RequestOptions
 from skillboss_core.params import ChatParams, InvalidParameterError
 from skillboss_core.request import ChatRequest
@@ -41,12 +57,16 @@ __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
-    "FALLBACK_ERRORS",
+    "DEFAULT_EMBEDDING_MODEL",
     "AsyncChatStream",
     "ChatParams",
     "ChatRequest",
     "ChatResult",
     "ChatStream",
+    "EmbeddingInputTooLongError",
+    "EmbeddingModelInfo",
+    "EmbeddingsRequest",
+    "EmbeddingsResult",
     "Gateway",
     "GatewayAuthenticationError",
     "GatewayBadRequestError",
@@ -58,6 +78,7 @@ __all__ = [
     "GatewayRateLimitError",
     "GatewayServerError",
     "GatewaySettings",
+    "GatewayStatusError",
     "GatewayTimeoutError",
     "GatewayUnprocessableEntityError",
     "IncompleteStreamError",
@@ -77,9 +98,12 @@ __all__ = [
     "StreamStalledError",
     "ToolCall",
     "ToolCallDelta",
+    "UpstreamError",
     "Usage",
     "__version__",
     "catalog_source",
+    "known_embedding_models",
     "known_models",
     "lookup",
+    "lookup_embedding",
 ]

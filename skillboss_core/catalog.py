@@ -12,6 +12,12 @@ decide whether to send images), so they come from maintained data, not from hand
 4. conservative defaults: a 32,768-token window, tools and json_schema assumed (the gateway
    documents both for every model), no vision, audio or PDF.
 `ModelInfo.source` says which one answered, and why.
+
+Embedding models have facts of their own (input window, vector size, whether `dimensions`
+shortens it), from the same table's embedding entries: `lookup_embedding` finds them under
+the same id forms, and says None, not a default, for a model the table does not know (an
+embeddings call then skips its pre-send length check). A chat model is never an embedding
+model: `lookup_embedding("gpt-5.4")` is None, `lookup("text-embedding-3-small")` the defaults.
 """
 
 from __future__ import annotations
@@ -69,15 +75,34 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class EmbeddingModelInfo:
+    """Facts about one embedding model id, from LiteLLM's table; `source` says which entry."""
+
+    id: str
+    vendor: str
+    max_input_tokens: int
+    """The most tokens one input text may hold (LiteLLM's max_input_tokens)."""
+    dimensions: int | None
+    """The length of the vectors it returns by default (LiteLLM's output_vector_size); None
+    when the table does not say."""
+    shortenable_dimensions: bool
+    """Whether the `dimensions` parameter asks it for shorter vectors (OpenAI's
+    text-embedding-3 models; not ada-002, whose length is fixed). False also where the vendor
+    shortens through a parameter of its own that the gateway may not map (Google's)."""
+    source: str
+
+
 @cache
 def catalog_data() -> dict[str, Any]:
-    """The generated file: `source` (where and when from) and `models` by canonical name."""
+    """The generated file: `source` (where and when from), `models` (chat) and
+    `embedding_models`, each by canonical name."""
     text = resources.files("skillboss_core").joinpath("catalog_data.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
 
-def _from_table(name: str, entry: Mapping[str, Any], how: str) -> dict[str, Any]:
+def _from_table(entry: Mapping[str, Any], how: str) -> dict[str, Any]:
     source = catalog_data()["source"]
     supports = set(entry["supports"])
     facts: dict[str, Any] = {
@@ -90,17 +115,23 @@ def _from_table(name: str, entry: Mapping[str, Any], how: str) -> dict[str, Any]
     return facts
 
 
-def table_facts(model_id: str) -> dict[str, Any] | None:
-    """The LiteLLM-derived facts for `model_id`, or None when no rule finds it."""
-    models = catalog_data()["models"]
+def _find(model_id: str, section: str) -> tuple[Mapping[str, Any], str] | None:
+    """The entry of `section` ("models" or "embedding_models") that `model_id` names, by
+    canonical name then without a dated-snapshot suffix, and how it was found."""
+    models = catalog_data()[section]
     name = canonical(model_id)
     if name in models:
-        how = "" if name == model_id else f" (as {name!r})"
-        return _from_table(name, models[name], how)
+        return models[name], "" if name == model_id else f" (as {name!r})"
     undated = without_snapshot(name)
     if undated is not None and undated in models:
-        return _from_table(undated, models[undated], f" (as {undated!r}, snapshot suffix dropped)")
+        return models[undated], f" (as {undated!r}, snapshot suffix dropped)"
     return None
+
+
+def table_facts(model_id: str) -> dict[str, Any] | None:
+    """The LiteLLM-derived facts for `model_id`, or None when no rule finds it."""
+    found = _find(model_id, "models")
+    return _from_table(*found) if found is not None else None
 
 
 def lookup(
@@ -119,6 +150,29 @@ def lookup(
         facts = {**facts, **listed, "source": f"gateway: GET /models{under}"}
     info = ModelInfo(id=model_id, known=bool(facts), **facts) if facts else ModelInfo(model_id)
     return replace(info, **overrides) if overrides else info
+
+
+def lookup_embedding(model_id: str) -> EmbeddingModelInfo | None:
+    """The embedding facts for `model_id` under any id form `lookup` accepts
+    (`openai/text-embedding-3-small`, `text-embedding-3-small`, ...), or None when LiteLLM's
+    table has no embedding model by that name (a chat model's id included)."""
+    found = _find(model_id, "embedding_models")
+    if found is None:
+        return None
+    entry, how = found
+    return EmbeddingModelInfo(
+        id=model_id,
+        vendor=entry["vendor"],
+        max_input_tokens=entry["max_input_tokens"],
+        dimensions=entry["dimensions"],
+        shortenable_dimensions=entry["shortenable_dimensions"],
+        source=f"{catalog_data()['source']['package']}: {entry['from']!r}{how}",
+    )
+
+
+def known_embedding_models() -> list[str]:
+    """Canonical names of the embedding models the catalog has facts for."""
+    return sorted(catalog_data()["embedding_models"])
 
 
 def known_models() -> list[str]:

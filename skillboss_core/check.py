@@ -32,6 +32,7 @@ from pydantic import SecretStr
 from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
 from skillboss_core.cleartext import CleartextKeyWarning, is_loopback
+from skillboss_core.embeddings import DEFAULT_EMBEDDING_MODEL, EmbeddingsRequest
 from skillboss_core.errors import (
     GatewayAuthenticationError,
     GatewayBadRequestError,
@@ -91,6 +92,8 @@ class CheckOptions:
     timeout: float = DEFAULT_CHECK_TIMEOUT
     max_tokens: int = DEFAULT_CHECK_MAX_TOKENS
     quiet: bool = False
+    embeddings: str | None = None
+    """An embedding model to check with one tiny request too (`--embeddings`), or None."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,8 @@ def run_check(options: CheckOptions, *, out: TextIO | None = None) -> int:
         warnings.simplefilter("ignore", CleartextKeyWarning)
         with Gateway(settings) as gateway:
             if not _check_models(report, gateway, context):
+                return 1
+            if options.embeddings is not None and _check_embeddings(report, gateway, context):
                 return 1
             return _check_chat(report, gateway, context)
 
@@ -329,6 +334,32 @@ def _check_chat(report: _Report, gateway: Gateway, context: _Context) -> int:
         if is_loopback(urlsplit(context.base_url).hostname or ""):
             where += " (a server on this machine, not the public gateway)"
         report.write(f"Ready: an answer came back with this key from {where}.")
+    return 0
+
+
+def _check_embeddings(report: _Report, gateway: Gateway, context: _Context) -> int:
+    """Step 4a (`--embeddings`): one text embedded; 1 if that failed."""
+    model = str(context.options.embeddings)
+    started = time.perf_counter()
+    try:
+        request = EmbeddingsRequest.build({"model": model})
+        vectors = gateway.embed(request, [PROMPT]).vectors
+    except GatewayNotFoundError as error:
+        return report.fail(
+            "embeddings",
+            _Problem(
+                f"the gateway does not know the embedding model {model} (404)"
+                f"{_gateway_says(error)}",
+                f"pass an embedding model id this key can use with --embeddings, e.g. "
+                f"{DEFAULT_EMBEDDING_MODEL}.",
+            ),
+        )
+    except (openai.APIError, SkillBossError) as error:
+        return report.fail("embeddings", _diagnose(error, context, "the embeddings request"))
+    elapsed_ms = round((time.perf_counter() - started) * 1000)
+    report.step(
+        "ok", "embeddings", f"{model} returned {len(vectors[0])} dimensions in {elapsed_ms} ms"
+    )
     return 0
 
 
@@ -634,6 +665,15 @@ def build_parser(prog: str = "skillboss") -> argparse.ArgumentParser:
         help=f"cap on the answer's tokens (default: {DEFAULT_CHECK_MAX_TOKENS})",
     )
     check.add_argument(
+        "--embeddings",
+        nargs="?",
+        const=DEFAULT_EMBEDDING_MODEL,
+        default=None,
+        type=_model_id,
+        metavar="MODEL",
+        help=f"also embed one text (default model: {DEFAULT_EMBEDDING_MODEL})",
+    )
+    check.add_argument(
         "-q", "--quiet", action="store_true", help="print only warnings and failures"
     )
     return parser
@@ -668,5 +708,6 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "skillboss") -> int:
         timeout=args.timeout,
         max_tokens=args.max_tokens,
         quiet=args.quiet,
+        embeddings=args.embeddings,
     )
     return run_check(options)

@@ -1,9 +1,11 @@
-"""Lazily built, reused openai SDK clients that speak to the gateway and nothing else.
+"""Lazily built, reused HTTP clients that speak to the gateway and nothing else.
 
-One sync client per pool; one async client per running event loop, so `asyncio.run`
-twice never meets a connection pool bound to a closed loop (each is closed inside its loop as
-the loop shuts down, see loop_clients). The pool pickles as settings only: clients are
-recreated on first use after unpickling (process pools, Ray workers), and after a fork.
+The HTTP library is the one the installed openai SDK is built on (see skillboss_core._http);
+the SDK itself is not in the request path, only its public error classes are. One sync
+client per pool; one async client per running event loop, so `asyncio.run` twice never meets
+a connection pool bound to a closed loop (each is closed inside its loop as the loop shuts
+down, see loop_clients). The pool pickles as settings only: clients are recreated on first
+use after unpickling (process pools, Ray workers), and after a fork.
 """
 
 from __future__ import annotations
@@ -14,12 +16,8 @@ import threading
 import weakref
 from typing import Any
 
-import openai
-
 from skillboss_core._http import http
 from skillboss_core.cleartext import warn_if_cleartext
-from skillboss_core.deadline import current as current_deadline
-from skillboss_core.errors import map_status_error
 from skillboss_core.loop_clients import LoopClient
 from skillboss_core.redact import remember
 from skillboss_core.settings import GatewaySettings
@@ -27,57 +25,6 @@ from skillboss_core.settings import GatewaySettings
 # Bounded in total; every connection may stay alive, or httpcore closes the extras while
 # requests are still queued for them (churn under bursts wider than the keep-alive limit).
 _LIMITS = http.Limits(max_connections=200, max_keepalive_connections=200)
-_NEVER_RETRIED = frozenset({400, 401, 402, 403, 404, 422})
-
-
-class _GatewayClientMixin:
-    """Maps statuses to typed errors and keeps OpenAI-only headers away from the gateway."""
-
-    organization: str | None
-    project: str | None
-    _hidden: list[str]
-
-    def _adopt(self, settings: GatewaySettings) -> None:
-        # The SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID; they mean nothing here.
-        self.organization = None
-        self.project = None
-        self._hidden = settings.values_to_hide()
-
-    def _should_retry(self, response: Any) -> bool:
-        # 402 (and other caller errors) cannot succeed on retry, whatever x-should-retry says.
-        if response.status_code in _NEVER_RETRIED:
-            return False
-        return bool(super()._should_retry(response))  # type: ignore[misc]
-
-    def _make_status_error(
-        self, err_msg: str, *, body: object, response: Any
-    ) -> openai.APIStatusError:
-        return map_status_error(err_msg, body=body, response=response, secrets=self._hidden)
-
-    def _calculate_retry_timeout(self, *args: Any, **kwargs: Any) -> float:
-        wait = float(super()._calculate_retry_timeout(*args, **kwargs))  # type: ignore[misc]
-        deadline = current_deadline.get()
-        if deadline is not None:
-            deadline.check_wait(wait)
-        return wait
-
-
-def _within_deadline(options: Any) -> Any:
-    """Cap this attempt's socket timeouts by the call's deadline (see skillboss_core.deadline)."""
-    deadline = current_deadline.get()
-    if deadline is not None:
-        options.timeout = deadline.socket_timeout()
-    return options
-
-
-class _SyncGatewayClient(_GatewayClientMixin, openai.OpenAI):
-    def _prepare_options(self, options: Any) -> Any:
-        return _within_deadline(super()._prepare_options(options))
-
-
-class _AsyncGatewayClient(_GatewayClientMixin, openai.AsyncOpenAI):
-    async def _prepare_options(self, options: Any) -> Any:
-        return _within_deadline(await super()._prepare_options(options))
 
 
 def _key_to_send(settings: GatewaySettings) -> str:
@@ -88,31 +35,30 @@ def _key_to_send(settings: GatewaySettings) -> str:
     return key
 
 
-def _sdk_kwargs(settings: GatewaySettings) -> dict[str, Any]:
+def _client_kwargs(settings: GatewaySettings) -> dict[str, Any]:
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        **settings.headers(),
+        "Authorization": f"Bearer {_key_to_send(settings)}",
+    }
     return {
-        "api_key": _key_to_send(settings),
-        # Always explicit: the SDK would otherwise read OPENAI_BASE_URL.
-        "base_url": settings.base_url,
+        "base_url": settings.base_url + "/",
+        "headers": headers,
         "timeout": settings.timeout,
-        "max_retries": settings.max_retries,
-        "default_headers": settings.headers(),
+        "limits": _LIMITS,
+        "follow_redirects": True,
     }
 
 
-def build_sync_client(settings: GatewaySettings) -> openai.OpenAI:
-    """A sync SDK client on a connection pool of our own."""
-    pool = http.Client(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
-    client = _SyncGatewayClient(http_client=pool, **_sdk_kwargs(settings))
-    client._adopt(settings)
-    return client
+def build_sync_client(settings: GatewaySettings) -> Any:
+    """A sync HTTP client with its own connection pool."""
+    return http.Client(**_client_kwargs(settings))
 
 
-def build_async_client(settings: GatewaySettings) -> openai.AsyncOpenAI:
-    """An async SDK client on a connection pool bound to the running event loop."""
-    pool = http.AsyncClient(timeout=settings.timeout, limits=_LIMITS, follow_redirects=True)
-    client = _AsyncGatewayClient(http_client=pool, **_sdk_kwargs(settings))
-    client._adopt(settings)
-    return client
+def build_async_client(settings: GatewaySettings) -> Any:
+    """An async HTTP client whose connection pool is bound to the running event loop."""
+    return http.AsyncClient(**_client_kwargs(settings))
 
 
 # Clients a forked child inherited: kept referenced so the child never closes (or, at garbage
@@ -122,7 +68,7 @@ _pools: weakref.WeakSet[ClientPool] = weakref.WeakSet()
 
 
 class ClientPool:
-    """Holds the SDK clients for one set of settings; safe to share across threads and loops.
+    """Holds the HTTP clients for one set of settings; safe to share across threads and loops.
 
     After `os.fork()` the child starts with no clients (the parent's sockets stay the
     parent's). `close()` / `aclose()` release the connections; the next call rebuilds them.
@@ -132,13 +78,13 @@ class ClientPool:
         self.settings = settings
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        self._sync: openai.OpenAI | None = None
+        self._sync: Any = None
         # A plain dict: each client references its loop, so weak keys would never expire.
         # Clients of closed loops are dropped whenever a new loop asks for one.
         self._async: dict[asyncio.AbstractEventLoop, LoopClient] = {}
         _pools.add(self)
 
-    def sync_client(self) -> openai.OpenAI:
+    def sync_client(self) -> Any:
         self._same_process()
         client = self._sync
         if client is None:
@@ -148,7 +94,7 @@ class ClientPool:
                 client = self._sync
         return client
 
-    def async_client(self) -> openai.AsyncOpenAI:
+    def async_client(self) -> Any:
         self._same_process()
         loop = asyncio.get_running_loop()
         held = self._async.get(loop)
@@ -207,8 +153,8 @@ class ClientPool:
         self.close()
 
     def __del__(self) -> None:
-        # The SDK does not close an http client it was handed; do it when the pool goes. An
-        # async client of an open loop is closed there (its closer's finalizer schedules it).
+        # Close the sync client when the pool goes. An async client of an open loop is
+        # closed there (its closer's finalizer schedules it).
         # A plain try: at interpreter exit, modules such as contextlib may be gone already.
         try:
             if getattr(self, "_pid", None) != os.getpid():

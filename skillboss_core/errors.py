@@ -6,6 +6,7 @@ Every HTTP error subclasses the openai SDK's own class for its status, so existi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ import openai
 
 from skillboss_core.help_texts import DASHBOARD_HINT, WHERE_TO_GET_A_KEY, WHOLESALE_ONLY
 from skillboss_core.redact import redact
+from skillboss_core.retries import retry_after_seconds, retryable_status
 
 
 class SkillBossError(Exception):
@@ -79,6 +81,11 @@ class GatewayNotFoundError(SkillBossError, openai.NotFoundError):
     """404: usually an unknown model id or a wrong base URL."""
 
 
+class GatewayStatusError(SkillBossError, openai.APIStatusError):
+    """A status the gateway does not document (408, 409, 418, ...); `is_retryable` says
+    whether the retry policy retries it (408 and 409 are, like the openai SDK's)."""
+
+
 class _ResponseContentError(SkillBossError, openai.APIError):
     """An openai.APIError about what a 200 answer contained; no HTTP request object to show."""
 
@@ -92,10 +99,17 @@ class _ResponseContentError(SkillBossError, openai.APIError):
         Exception.__init__(self, message)
 
 
-class StreamError(_ResponseContentError):
-    """The gateway (or the provider behind it) sent an `event: error` inside a 200 stream."""
+class UpstreamError(_ResponseContentError):
+    """The gateway answered 200 but with an error object instead of an answer (a JSON body
+    `{"error": {...}}` without choices, or an `event: error` / error chunk inside a stream):
+    the provider behind it failed. `message` quotes the provider's words, `code` its code.
+    The same class on the body and the stream path."""
 
     is_retryable = True
+
+
+StreamError = UpstreamError
+"""The earlier name of UpstreamError (it was only raised on the stream path)."""
 
 
 class IncompleteStreamError(_ResponseContentError):
@@ -109,9 +123,9 @@ class IncompleteStreamError(_ResponseContentError):
 
 
 class InvalidResponseError(_ResponseContentError):
-    """A 2xx answer that is not a chat completion (not JSON, or missing `choices`)."""
-
-    is_retryable = True
+    """A 2xx answer that is not a chat completion (not JSON, or missing `choices`). Not
+    retried: it usually comes from something in the way (a captive portal, a proxy), which
+    answers the same again, and the gateway may have charged for an answer it sent."""
 
 
 class ResponseTooLargeError(InvalidResponseError):
@@ -184,21 +198,6 @@ def _provider_message(body: object, fallback: str) -> str:
     return fallback
 
 
-def parse_retry_after(headers: Any) -> float | None:
-    """Seconds from `retry-after-ms` or `retry-after` (numeric form), if present."""
-    # mutation: equivalent, the names in capitals: response.headers (httpx.Headers, the
-    # only argument) ignores case.
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            return float(raw) / divisor
-        except ValueError:
-            continue
-    return None
-
-
 # How providers say "the prompt is longer than the context window": error codes, and
 # wordings (OpenAI, DeepSeek, Anthropic, Gemini, Bedrock, Mistral, vLLM, proxies).
 _OVERFLOW_CODES = frozenset(
@@ -241,12 +240,33 @@ def is_context_overflow(status: int, body: object, detail: str) -> bool:
     return status in _OVERFLOW_STATUSES and says_context_overflow(body, detail)
 
 
+def status_error(response: Any, content: bytes, secrets: Iterable[str] = ()) -> SkillBossError:
+    """The typed error for a non-2xx answer whose body is `content` (JSON or text)."""
+    text = content.decode("utf-8", "replace").strip()
+    body: object = text or None
+    try:
+        body = json.loads(text)
+        message = f"Error code: {response.status_code} - {body}"
+    except ValueError:
+        message = text or f"Error code: {response.status_code}"
+    return map_status_error(message, body=body, response=response, secrets=secrets)
+
+
 def map_status_error(
     err_msg: str, *, body: object, response: Any, secrets: Iterable[str] = ()
-) -> openai.APIStatusError:
-    """Turn a non-2xx gateway answer into the typed error for its status. `secrets` (the
-    key the request carried) and bearer tokens are redacted from the message and body: a
-    server or proxy may echo the Authorization header."""
+) -> SkillBossError:
+    """Turn a non-2xx gateway answer into the typed error for its status, retryable as the
+    retry policy says (skillboss_core.retries). `secrets` (the key the request carried) and
+    bearer tokens are redacted from the message and body: a server or proxy may echo the
+    Authorization header."""
+    error = _error_for_status(err_msg, body=body, response=response, secrets=secrets)
+    error.is_retryable = retryable_status(response.status_code, response.headers)
+    return error
+
+
+def _error_for_status(
+    err_msg: str, *, body: object, response: Any, secrets: Iterable[str]
+) -> SkillBossError:
     secrets = tuple(secrets)
     err_msg, body = redact(err_msg, secrets), redact(body, secrets)
     status = response.status_code
@@ -280,7 +300,7 @@ def map_status_error(
             response=response,
             body=data,
         )
-        error.retry_after = parse_retry_after(response.headers)
+        error.retry_after = retry_after_seconds(response.headers)
         return error
     if status == 503:
         return GatewayCapacityError(
@@ -323,9 +343,7 @@ def map_status_error(
             response=response,
             body=data,
         )
-    return openai.APIStatusError(
-        f"SkillBoss error ({status}): {detail}", response=response, body=data
-    )
+    return GatewayStatusError(f"SkillBoss error ({status}): {detail}", response=response, body=data)
 
 
 class GatewayConnectionError(SkillBossError, openai.APIConnectionError):
@@ -336,10 +354,10 @@ class GatewayConnectionError(SkillBossError, openai.APIConnectionError):
 
 
 def _root_reason(error: BaseException) -> str:
-    """The innermost cause's words ("Connection refused", a DNS or TLS failure): async
-    transports wrap it in "All connection attempts failed"."""
+    """The innermost words of the failure and its causes ("Connection refused", a DNS or TLS
+    failure): async transports wrap it in "All connection attempts failed"."""
     reason, seen = "", set()
-    current: BaseException | None = error.__cause__ or error.__context__
+    current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, OSError) and isinstance(current.errno, int) and current.errno > 0:
@@ -352,18 +370,19 @@ def _root_reason(error: BaseException) -> str:
     return reason or "no reason given"
 
 
-def unreachable(error: openai.APIConnectionError, url: str, secrets: Iterable[str]) -> Exception:
-    """The SDK's connection error (not its timeout) as one that says where and why."""
-    if type(error) is not openai.APIConnectionError:
-        return error
-    reason = redact(_root_reason(error), tuple(secrets))
+def unreachable(
+    failure: BaseException, url: str, secrets: Iterable[str], *, request: Any
+) -> GatewayConnectionError:
+    """A transport failure before any answer (refused, DNS, TLS, proxy, a connection closed
+    before the status line) as an error that says where and why."""
+    reason = redact(_root_reason(failure), tuple(secrets))
     return GatewayConnectionError(
         message=(
             f"Could not reach the SkillBoss gateway at {url} ({reason}). Check the URL "
             "(SKILLBOSS_BASE_URL, or the model's base_url / api_base), the network and any "
             "proxy settings; `skillboss check` tells which."
         ),
-        request=error.request,
+        request=request,
     )
 
 
@@ -374,8 +393,9 @@ class StreamInterruptedError(SkillBossError, openai.APIConnectionError):
 
 
 class GatewayTimeoutError(SkillBossError, openai.APITimeoutError):
-    """The call did not finish within its `timeout` (connect to last byte, retry waits
-    included), or a wait before a retry would have passed it. An `openai.APITimeoutError`."""
+    """A wait for progress passed `timeout` (connecting, the first byte, a body that only
+    sends whitespace), or the whole call passed `total_timeout` (or a retry wait would have).
+    Retryable; an `openai.APITimeoutError`."""
 
     is_retryable = True
 
@@ -386,5 +406,6 @@ class GatewayTimeoutError(SkillBossError, openai.APITimeoutError):
 
 
 class StreamStalledError(GatewayTimeoutError):
-    """No stream event arrived for `stream_chunk_timeout` seconds (keep-alive comments and
-    whitespace do not count): the stream is stuck, though bytes may still be flowing."""
+    """No stream event arrived for `timeout` (or the shorter `stream_chunk_timeout`) seconds
+    (keep-alive comments and whitespace do not count): the stream is stuck, though bytes may
+    still be flowing."""

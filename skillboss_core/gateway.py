@@ -1,7 +1,9 @@
-"""The one place that talks HTTP to the gateway: complete, stream, list models, fall back.
+"""The gateway object: complete, stream, embed, list models, fall back to the next model.
 
-Requests go through the openai SDK (auth, timeouts, its single retry layer) but responses
-are read as raw bytes: no pydantic object per chunk, one pass over the SSE stream.
+Each call is planned once (skillboss_core.transport.CallPlan: timeouts, retries, the overall
+bound); every attempt goes through the transport, is retried by the one retry policy while
+nothing of the answer has reached the caller, and a retryable failure of the last retry
+moves on to the next fallback model. Answers are read as raw bytes in one pass.
 """
 
 from __future__ import annotations
@@ -9,53 +11,47 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-import time
+import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any, TypeAlias, TypeVar
+from functools import partial
+from typing import Any, TypeAlias
 
-import openai
-
-from skillboss_core._http import http
 from skillboss_core.catalog import ModelInfo, lookup
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
-from skillboss_core.deadline import Deadline
-from skillboss_core.deadline import current as current_deadline
-from skillboss_core.errors import (
-    GatewayCapacityError,
-    GatewayRateLimitError,
-    GatewayServerError,
-    InvalidResponseError,
-    StreamInterruptedError,
-    _ResponseContentError,
-    unreachable,
+from skillboss_core.deadline import Waits
+from skillboss_core.embeddings import (
+    EmbeddingsRequest,
+    EmbeddingsResult,
+    merged,
+    parse_embeddings,
 )
+from skillboss_core.errors import InvalidResponseError, _ResponseContentError
 from skillboss_core.listing import listed_facts
-from skillboss_core.options import NO_OPTIONS, RequestOptions, _Unset
+from skillboss_core.options import NO_OPTIONS, RequestOptions
 from skillboss_core.params import InvalidParameterError
-from skillboss_core.redact import redact, shown_url
+from skillboss_core.redact import redact
 from skillboss_core.request import ChatRequest
-from skillboss_core.response import BodyBuffer, parse_completion_bytes
+from skillboss_core.response import parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
 from skillboss_core.settings import GatewaySettings
 from skillboss_core.stream import AsyncChatStream, ChatStream, StreamAccumulator, StreamSource
+from skillboss_core.transport import (
+    CallPlan,
+    Transport,
+    aread_body,
+    aretrying,
+    read_body,
+    reading,
+    retrying,
+)
 
 logger = logging.getLogger("skillboss_core")
 
 _PATH = "/chat/completions"
-# The SDK's switch for "hand me the undecoded response" (what with_streaming_response uses).
-_RAW_STREAM = {"X-Stainless-Raw-Response": "stream", "Content-Type": "application/json"}
-# Errors after which the same request may go to the next fallback model.
-FALLBACK_ERRORS: tuple[type[Exception], ...] = (
-    GatewayCapacityError,
-    GatewayServerError,
-    GatewayRateLimitError,
-    openai.APIConnectionError,
-)
-
-_T = TypeVar("_T")
+_EMBEDDINGS = "/embeddings"
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
@@ -93,46 +89,6 @@ def _log_fallback(body: dict[str, Any], error: Exception) -> None:
     )
 
 
-def _interrupted(chunks: int, exc: Exception) -> StreamInterruptedError:
-    return StreamInterruptedError(
-        message=(
-            f"The connection to the gateway broke after {chunks} stream events ({exc}); "
-            "the answer is incomplete."
-        ),
-        request=getattr(exc, "request", None) or http.Request("POST", _PATH),
-    )
-
-
-@contextmanager
-def _reading(
-    response: Any, deadline: Deadline, accumulator: StreamAccumulator | None = None
-) -> Iterator[None]:
-    """httpx's failures while reading a body, as the core's typed errors."""
-    try:
-        yield
-    except http.TimeoutException as exc:
-        raise deadline.timed_out(exc.request) from exc
-    except http.DecodingError as exc:
-        raise InvalidResponseError(
-            f"The gateway's answer could not be decoded ({exc}); a proxy may have damaged its "
-            "compressed body."
-        ) from exc
-    except http.TransportError as exc:
-        raise _interrupted(accumulator.chunks_seen if accumulator else 0, exc) from exc
-
-
-@contextmanager
-def _connecting(settings: GatewaySettings) -> Iterator[None]:
-    """A failure to connect as an error naming the URL tried and why it failed."""
-    try:
-        yield
-    except openai.APIConnectionError as error:
-        told = unreachable(error, shown_url(settings.base_url), settings.values_to_hide())
-        if told is error:
-            raise
-        raise told from error.__cause__
-
-
 @contextmanager
 def _redacting(settings: GatewaySettings) -> Iterator[None]:
     """Errors about a 200 answer (an `event: error`, a body that is not an answer) quote what
@@ -147,35 +103,6 @@ def _redacting(settings: GatewaySettings) -> Iterator[None]:
         raise
 
 
-def _body_retry_wait(attempt: int, deadline: Deadline) -> float:
-    """The SDK's backoff (0.5 s doubling, up to a quarter off), refused past the deadline."""
-    wait = min(0.5 * 2.0**attempt, 8.0) * (1 - 0.25 * random.random())
-    deadline.check_wait(wait)
-    return wait
-
-
-def _read_body(response: Any, deadline: Deadline, max_bytes: int | None) -> bytes:
-    """A whole body, read piece by piece so the deadline and the size cap hold throughout
-    (a server dribbling whitespace before its JSON cannot hold the call)."""
-    body = BodyBuffer(max_bytes=max_bytes)
-    body.expect(response.headers.get("content-length"))
-    with _reading(response, deadline):
-        for data in response.iter_bytes():
-            body.add(data)
-            deadline.after_read(events=False)
-    return body.bytes()
-
-
-async def _aread_body(response: Any, deadline: Deadline, max_bytes: int | None) -> bytes:
-    body = BodyBuffer(max_bytes=max_bytes)
-    body.expect(response.headers.get("content-length"))
-    with _reading(response, deadline):
-        async for data in response.aiter_bytes():
-            body.add(data)
-            deadline.after_read(events=False)
-    return body.bytes()
-
-
 def _stamp(result: ChatResult, body: dict[str, Any]) -> ChatResult:
     result.requested_model = body["model"]
     if not result.model:
@@ -184,12 +111,14 @@ def _stamp(result: ChatResult, body: dict[str, Any]) -> ChatResult:
 
 
 class Gateway(ClosesConnections):
-    """Sync and async access to /chat/completions and /models for one set of settings.
+    """Sync and async access to /chat/completions, /embeddings and /models for one set of
+    settings.
     `close()` / `aclose()` (or `with` / `async with`) release its pooled connections."""
 
     def __init__(self, settings: GatewaySettings | None = None) -> None:
         self.settings = settings or GatewaySettings()
         self.clients = ClientPool(self.settings)
+        self.transport = Transport(self.settings, self.clients)
         # What GET /models said of each model, once fetched (gateways with equal settings
         # share one Gateway, so this is cached per settings).
         self.listed: dict[str, dict[str, Any]] = {}
@@ -209,98 +138,62 @@ class Gateway(ClosesConnections):
         """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools)."""
         attempts = _attempts(call, fallback_models, stream=False)
         options = _options(call)
-        send = options.sdk_options(_RAW_STREAM)
-        for position, attempt in enumerate(attempts):
+        plan = CallPlan.make(self.settings, options)
+        for position, body in enumerate(attempts):
+            content = encode_body(body)
             try:
-                return self._complete_once(attempt, send, self._deadline(options))
-            except FALLBACK_ERRORS as error:
-                if position == len(attempts) - 1:
+                return retrying(plan, partial(self._complete_once, body, content, options, plan))
+            except Exception as error:
+                if position == len(attempts) - 1 or not plan.falls_back(error):
                     raise
-                _log_fallback(attempt, error)
+                _log_fallback(body, error)
         raise AssertionError("unreachable")
 
     async def acomplete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
         attempts = _attempts(call, fallback_models, stream=False)
         options = _options(call)
-        send = options.sdk_options(_RAW_STREAM)
-        for position, attempt in enumerate(attempts):
+        plan = CallPlan.make(self.settings, options)
+        for position, body in enumerate(attempts):
+            content = encode_body(body)
             try:
-                return await self._acomplete_once(attempt, send, self._deadline(options))
-            except FALLBACK_ERRORS as error:
-                if position == len(attempts) - 1:
-                    raise
-                _log_fallback(attempt, error)
-        raise AssertionError("unreachable")
-
-    def _deadline(self, options: RequestOptions, *, streaming: bool = False) -> Deadline:
-        """Each model attempt gets the whole `timeout` (per call, else the settings')."""
-        timeout = self.settings.timeout if isinstance(options.timeout, _Unset) else options.timeout
-        return Deadline(timeout, options.stream_chunk_timeout if streaming else None)
-
-    def _post(self, content: bytes, send: Any, deadline: Deadline) -> Any:
-        token = current_deadline.set(deadline)
-        try:
-            client = self.clients.sync_client()
-            with _connecting(self.settings):
-                return client.post(_PATH, cast_to=http.Response, content=content, options=send)
-        finally:
-            current_deadline.reset(token)
-
-    async def _apost(self, content: bytes, send: Any, deadline: Deadline) -> Any:
-        token = current_deadline.set(deadline)
-        try:
-            client = self.clients.async_client()
-            with _connecting(self.settings):
-                return await client.post(
-                    _PATH, cast_to=http.Response, content=content, options=send
+                return await aretrying(
+                    plan, partial(self._acomplete_once, body, content, options, plan)
                 )
-        finally:
-            current_deadline.reset(token)
-
-    def _complete_once(self, body: dict[str, Any], send: Any, deadline: Deadline) -> ChatResult:
-        content = encode_body(body)
-        retries = send.get("max_retries", self.settings.max_retries)
-        for attempt in range(retries + 1):
-            response = self._post(content, send, deadline)
-            try:
-                data = _read_body(response, deadline, self.settings.max_body_bytes)
-            except StreamInterruptedError:
-                # The SDK retries failures before the body; one inside it is retried here.
-                if attempt == retries:
+            except Exception as error:
+                if position == len(attempts) - 1 or not plan.falls_back(error):
                     raise
-                time.sleep(_body_retry_wait(attempt, deadline))
-                continue
-            finally:
-                response.close()
-            with _redacting(self.settings):
-                return _stamp(parse_completion_bytes(data), body)
+                _log_fallback(body, error)
         raise AssertionError("unreachable")
+
+    def _complete_once(
+        self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
+    ) -> ChatResult:
+        waits = plan.waits()
+        response = self.transport.send("POST", _PATH, content, options, waits)
+        try:
+            data = read_body(response, waits, self.settings.max_body_bytes)
+        finally:
+            response.close()
+        with _redacting(self.settings):
+            return _stamp(parse_completion_bytes(data), body)
 
     async def _acomplete_once(
-        self, body: dict[str, Any], send: Any, deadline: Deadline
+        self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
     ) -> ChatResult:
-        content = encode_body(body)
-        retries = send.get("max_retries", self.settings.max_retries)
-        for attempt in range(retries + 1):
-            response = await self._apost(content, send, deadline)
-            try:
-                data = await _aread_body(response, deadline, self.settings.max_body_bytes)
-            except StreamInterruptedError:
-                if attempt == retries:
-                    raise
-                await asyncio.sleep(_body_retry_wait(attempt, deadline))
-                continue
-            finally:
-                await response.aclose()
-            with _redacting(self.settings):
-                return _stamp(parse_completion_bytes(data), body)
-        raise AssertionError("unreachable")
+        waits = plan.waits()
+        response = await self.transport.asend("POST", _PATH, content, options, waits)
+        try:
+            data = await aread_body(response, waits, self.settings.max_body_bytes)
+        finally:
+            await response.aclose()
+        with _redacting(self.settings):
+            return _stamp(parse_completion_bytes(data), body)
 
     # -- streaming ----------------------------------------------------------------------
 
     def stream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatStream:
-        """Chunks as they arrive, and the answer so far in `.answer` (one accumulator);
-        falls back to the next model only before the first chunk."""
+        """Chunks as they arrive, and the answer so far in `.answer` (one accumulator).
+        Retried, and then fallen back to the next model, only before the first chunk."""
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
         options = _options(call)
@@ -309,25 +202,33 @@ class Gateway(ClosesConnections):
     def _stream_attempts(
         self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
     ) -> Iterator[StreamChunk]:
-        send = options.sdk_options(_RAW_STREAM)
-        for position, attempt in enumerate(attempts):
-            answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
-            deadline = self._deadline(options, streaming=True)
-            chunks = self._stream_once(attempt, answer, send, deadline)
+        plan = CallPlan.make(self.settings, options)
+        for position, body in enumerate(attempts):
+            content = encode_body(body)
             try:
-                first = next(chunks)
-            except StopIteration:
-                return
-            except FALLBACK_ERRORS as error:
-                if position == len(attempts) - 1:
+                answer, chunks, first = retrying(
+                    plan, partial(self._open_stream, content, options, plan)
+                )
+            except Exception as error:
+                if position == len(attempts) - 1 or not plan.falls_back(error):
                     raise
-                _log_fallback(attempt, error)
+                _log_fallback(body, error)
                 continue
-            source.answer, source.model = answer, attempt["model"]
-            first.requested_model = attempt["model"]
+            if first is None:
+                return
+            source.answer, source.model = answer, body["model"]
+            first.requested_model = body["model"]
             yield first
             yield from chunks
             return
+
+    def _open_stream(
+        self, content: bytes, options: RequestOptions, plan: CallPlan
+    ) -> tuple[StreamAccumulator, Iterator[StreamChunk], StreamChunk | None]:
+        """One attempt, up to its first chunk (what a retry may repeat)."""
+        answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
+        chunks = self._stream_once(content, answer, options, plan.waits(streaming=True))
+        return answer, chunks, next(chunks, None)
 
     def astream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
         source = StreamSource()
@@ -338,23 +239,23 @@ class Gateway(ClosesConnections):
     async def _astream_attempts(
         self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
     ) -> AsyncIterator[StreamChunk]:
-        send = options.sdk_options(_RAW_STREAM)
-        for position, attempt in enumerate(attempts):
-            answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
-            deadline = self._deadline(options, streaming=True)
-            chunks = self._astream_once(attempt, answer, send, deadline)
+        plan = CallPlan.make(self.settings, options)
+        for position, body in enumerate(attempts):
+            content = encode_body(body)
             try:
-                first = await chunks.__anext__()
-            except StopAsyncIteration:
-                return
-            except FALLBACK_ERRORS as error:
-                if position == len(attempts) - 1:
+                answer, chunks, first = await aretrying(
+                    plan, partial(self._aopen_stream, content, options, plan)
+                )
+            except Exception as error:
+                if position == len(attempts) - 1 or not plan.falls_back(error):
                     raise
-                _log_fallback(attempt, error)
+                _log_fallback(body, error)
                 continue
-            source.answer, source.model = answer, attempt["model"]
-            first.requested_model = attempt["model"]
             try:
+                if first is None:
+                    return
+                source.answer, source.model = answer, body["model"]
+                first.requested_model = body["model"]
                 yield first
                 async for chunk in chunks:
                     yield chunk
@@ -362,50 +263,56 @@ class Gateway(ClosesConnections):
                 await chunks.aclose()
             return
 
+    async def _aopen_stream(
+        self, content: bytes, options: RequestOptions, plan: CallPlan
+    ) -> tuple[StreamAccumulator, AsyncGenerator[StreamChunk, None], StreamChunk | None]:
+        answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
+        chunks = self._astream_once(content, answer, options, plan.waits(streaming=True))
+        try:
+            first = await chunks.__anext__()
+        except StopAsyncIteration:
+            return answer, chunks, None
+        except BaseException:
+            await chunks.aclose()
+            raise
+        return answer, chunks, first
+
     def _stream_once(
-        self,
-        body: dict[str, Any],
-        accumulator: StreamAccumulator,
-        send: Any,
-        deadline: Deadline,
+        self, content: bytes, accumulator: StreamAccumulator, options: RequestOptions, waits: Waits
     ) -> Iterator[StreamChunk]:
-        response = self._post(encode_body(body), send, deadline)
+        response = self.transport.send("POST", _PATH, content, options, waits)
         try:
             with _redacting(self.settings):
                 if not _is_event_stream(response):
-                    content = _read_body(response, deadline, self.settings.max_body_bytes)
-                    yield from accumulator.take_result(parse_completion_bytes(content))
+                    data = read_body(response, waits, self.settings.max_body_bytes)
+                    yield from accumulator.take_result(parse_completion_bytes(data))
                     return
-                with _reading(response, deadline, accumulator):
+                with reading(waits, lambda: accumulator.chunks_seen):
                     for data in response.iter_bytes():
                         seen = accumulator.chunks_seen
                         chunks = accumulator.feed(data)
-                        deadline.after_read(events=accumulator.chunks_seen != seen)
+                        waits.after_read(progress=accumulator.chunks_seen != seen)
                         yield from chunks
                 yield from accumulator.close()
         finally:
             response.close()
 
     async def _astream_once(
-        self,
-        body: dict[str, Any],
-        accumulator: StreamAccumulator,
-        send: Any,
-        deadline: Deadline,
+        self, content: bytes, accumulator: StreamAccumulator, options: RequestOptions, waits: Waits
     ) -> AsyncGenerator[StreamChunk, None]:
-        response = await self._apost(encode_body(body), send, deadline)
+        response = await self.transport.asend("POST", _PATH, content, options, waits)
         try:
             with _redacting(self.settings):
                 if not _is_event_stream(response):
-                    content = await _aread_body(response, deadline, self.settings.max_body_bytes)
-                    for chunk in accumulator.take_result(parse_completion_bytes(content)):
+                    data = await aread_body(response, waits, self.settings.max_body_bytes)
+                    for chunk in accumulator.take_result(parse_completion_bytes(data)):
                         yield chunk
                     return
-                with _reading(response, deadline, accumulator):
+                with reading(waits, lambda: accumulator.chunks_seen):
                     async for data in response.aiter_bytes():
                         seen = accumulator.chunks_seen
                         chunks = accumulator.feed(data)
-                        deadline.after_read(events=accumulator.chunks_seen != seen)
+                        waits.after_read(progress=accumulator.chunks_seen != seen)
                         for chunk in chunks:
                             yield chunk
                 for chunk in accumulator.close():
@@ -413,19 +320,136 @@ class Gateway(ClosesConnections):
         finally:
             await response.aclose()
 
+    # -- embeddings ---------------------------------------------------------------------
+
+    def embed(self, request: EmbeddingsRequest, texts: Sequence[str]) -> EmbeddingsResult:
+        """Vectors for `texts`, in their order: batches of `request.batch_size`, up to
+        `request.concurrency` in flight (threads sharing one connection pool), each retried
+        by the one retry policy. The first batch to fail is raised, typed, and no batch is
+        sent after it. No texts: no request."""
+        checked = request.check_texts(texts)
+        plan = CallPlan.make(self.settings, request.options)
+        batches = request.batches(checked)
+        if len(batches) <= 1 or request.concurrency == 1:
+            return merged([self._embed_batch(request, plan, batch) for batch in batches])
+        failed = threading.Event()
+
+        def one(batch: Sequence[str]) -> EmbeddingsResult | None:
+            if failed.is_set():
+                return None  # the call already failed: never sent
+            try:
+                return self._embed_batch(request, plan, batch)
+            except BaseException:
+                failed.set()
+                raise
+
+        with ThreadPoolExecutor(min(request.concurrency, len(batches))) as workers:
+            futures = [workers.submit(one, batch) for batch in batches]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                future.cancel()
+            results = [future.result() for future in futures if not future.cancelled()]
+        return merged([result for result in results if result is not None])
+
+    async def aembed(self, request: EmbeddingsRequest, texts: Sequence[str]) -> EmbeddingsResult:
+        """`embed` on the running event loop: batches as tasks, at most `concurrency` at
+        once; a failure (or the caller's cancellation) cancels the others."""
+        checked = request.check_texts(texts)
+        plan = CallPlan.make(self.settings, request.options)
+        batches = request.batches(checked)
+        if len(batches) <= 1:
+            return merged([await self._aembed_batch(request, plan, batch) for batch in batches])
+        slots = asyncio.Semaphore(request.concurrency)
+        failed = asyncio.Event()
+
+        async def one(batch: Sequence[str]) -> EmbeddingsResult:
+            async with slots:
+                if failed.is_set():
+                    raise asyncio.CancelledError  # the call already failed: never sent
+                try:
+                    return await self._aembed_batch(request, plan, batch)
+                except BaseException:
+                    failed.set()  # before the slot is free for the next batch
+                    raise
+
+        tasks = [asyncio.ensure_future(one(batch)) for batch in batches]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            error = next(
+                (t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()),
+                None,
+            )
+            if error is not None:
+                raise error
+            return merged([task.result() for task in tasks])
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _embed_batch(
+        self, request: EmbeddingsRequest, plan: CallPlan, batch: Sequence[str]
+    ) -> EmbeddingsResult:
+        content = encode_body(request.body(batch))
+        return retrying(plan, partial(self._embed_once, request, content, len(batch), plan))
+
+    async def _aembed_batch(
+        self, request: EmbeddingsRequest, plan: CallPlan, batch: Sequence[str]
+    ) -> EmbeddingsResult:
+        content = encode_body(request.body(batch))
+        return await aretrying(plan, partial(self._aembed_once, request, content, len(batch), plan))
+
+    def _embed_once(
+        self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
+    ) -> EmbeddingsResult:
+        waits = plan.waits()
+        response = self.transport.send("POST", _EMBEDDINGS, content, request.options, waits)
+        try:
+            data = read_body(response, waits, self.settings.max_body_bytes)
+        finally:
+            response.close()
+        with _redacting(self.settings):
+            return parse_embeddings(data, count)
+
+    async def _aembed_once(
+        self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
+    ) -> EmbeddingsResult:
+        waits = plan.waits()
+        response = await self.transport.asend("POST", _EMBEDDINGS, content, request.options, waits)
+        try:
+            data = await aread_body(response, waits, self.settings.max_body_bytes)
+        finally:
+            await response.aclose()
+        with _redacting(self.settings):
+            return parse_embeddings(data, count)
+
     # -- models -------------------------------------------------------------------------
 
     def list_models(self) -> list[str]:
         """Model ids the gateway serves to this key (GET /models); what the list says of
         each model (window, capabilities) is kept for `lookup`."""
-        with _connecting(self.settings):
-            response = self.clients.sync_client().get("/models", cast_to=http.Response)
-        return self._remember(response.content)
+        plan = CallPlan.make(self.settings, NO_OPTIONS)
+        return self._remember(retrying(plan, partial(self._get_models, plan)))
 
     async def alist_models(self) -> list[str]:
-        with _connecting(self.settings):
-            response = await self.clients.async_client().get("/models", cast_to=http.Response)
-        return self._remember(response.content)
+        plan = CallPlan.make(self.settings, NO_OPTIONS)
+        return self._remember(await aretrying(plan, partial(self._aget_models, plan)))
+
+    def _get_models(self, plan: CallPlan) -> bytes:
+        waits = plan.waits()
+        response = self.transport.send("GET", "/models", None, NO_OPTIONS, waits)
+        try:
+            return read_body(response, waits, self.settings.max_body_bytes)
+        finally:
+            response.close()
+
+    async def _aget_models(self, plan: CallPlan) -> bytes:
+        waits = plan.waits()
+        response = await self.transport.asend("GET", "/models", None, NO_OPTIONS, waits)
+        try:
+            return await aread_body(response, waits, self.settings.max_body_bytes)
+        finally:
+            await response.aclose()
 
     def model_infos(self) -> list[ModelInfo]:
         """Every model the key can use, with its facts (the gateway's own, else the catalog's)."""

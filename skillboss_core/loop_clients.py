@@ -16,8 +16,6 @@ import asyncio
 from collections.abc import AsyncGenerator, Coroutine
 from typing import Any
 
-import openai
-
 
 class _State:
     """Shared by the holder and its generator (no reference cycle: both must die by refcount)."""
@@ -37,7 +35,7 @@ def _running_in(loop: asyncio.AbstractEventLoop) -> bool:
 
 
 async def _close_at_loop_end(
-    client: openai.AsyncOpenAI, loop: asyncio.AbstractEventLoop, state: _State
+    client: Any, loop: asyncio.AbstractEventLoop, state: _State
 ) -> AsyncGenerator[None, None]:
     try:
         yield
@@ -45,7 +43,7 @@ async def _close_at_loop_end(
         state.closing = True
         # Finalized outside its loop (a loop without asyncgen hooks): nothing can be awaited.
         if not state.skip and _running_in(loop):
-            await client.close()
+            await client.aclose()
 
 
 def _run_now(step: Coroutine[Any, Any, Any]) -> None:
@@ -61,7 +59,7 @@ def _run_now(step: Coroutine[Any, Any, Any]) -> None:
 class LoopClient:
     """`client` for `loop`; create it from a coroutine running in that loop."""
 
-    def __init__(self, client: openai.AsyncOpenAI, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, client: Any, loop: asyncio.AbstractEventLoop) -> None:
         self.client = client
         self.loop = loop
         self._state = _State()

@@ -42,10 +42,20 @@ _LLAMA_VERSION = re.compile(r"^llama(\d)")
 
 # Which vendor makes a model, from its name: the catalog keeps a vendor's own figures for
 # its models (a reseller's page for `deepseek-v4-flash` is not DeepSeek's).
+# Embedding models too: OpenAI's are `text-embedding-<generation>-*` (`-3-small`) and
+# `-ada-*`, Google's the other `text-embedding-*` (`-004`, `-005`, `-large-exp-03-07`),
+# `text-multilingual-embedding-*` and `multimodalembedding`; Mistral's `mistral-embed` and
+# `codestral-embed` match below.
 _MAKERS = (
-    ("openai", re.compile(r"^(?:gpt-|o\d|chatgpt|codex)")),
+    ("openai", re.compile(r"^(?:gpt-|o\d|chatgpt|codex|text-embedding-(?:\d-|ada-))")),
     ("anthropic", re.compile(r"^claude")),
-    ("google", re.compile(r"^(?:gemini|gemma|learnlm)")),
+    (
+        "google",
+        re.compile(
+            r"^(?:gemini|gemma|learnlm|text-embedding-(?!\d-|ada-)"
+            r"|text-multilingual-embedding-|multimodalembedding)"
+        ),
+    ),
     ("deepseek", re.compile(r"^deepseek")),
     ("xai", re.compile(r"^grok")),
     ("mistral", re.compile(r"^(?:mistral|ministral|magistral|codestral|devstral|pixtral|voxtral)")),

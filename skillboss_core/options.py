@@ -25,14 +25,21 @@ class _Unset:
 
 UNSET: Final = _Unset()
 OPTION_NAMES = frozenset(
-    {"timeout", "max_retries", "extra_headers", "extra_query", "stream_chunk_timeout"}
+    {
+        "timeout",
+        "total_timeout",
+        "max_retries",
+        "extra_headers",
+        "extra_query",
+        "stream_chunk_timeout",
+    }
 )
 _QUERY_VALUE = (str, int, float, bool)
 # RFC 9110 field names; values printable Latin-1 (what HTTP/1.1 can carry).
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
-# Headers the core sets itself: overriding them would swap the key or break raw reading.
-RESERVED_HEADERS = frozenset({"authorization", "content-type", "x-stainless-raw-response"})
+# Headers the core sets itself: overriding them would swap the key or the body's type.
+RESERVED_HEADERS = frozenset({"authorization", "content-type"})
 
 
 def check_seconds(name: str, value: Any) -> float | None:
@@ -49,10 +56,6 @@ def check_seconds(name: str, value: Any) -> float | None:
             f"{name} must be a positive, finite number of seconds or None, got {value!r}"
         )
     return float(value)
-
-
-def _timeout(value: Any) -> float | None:
-    return check_seconds("timeout", value)
 
 
 def _chunk_timeout(value: Any) -> float | None:
@@ -102,13 +105,19 @@ def _query(value: Any) -> tuple[tuple[str, Any], ...]:
     return tuple(value.items())
 
 
+def _seconds_or_unset(given: dict[str, Any], name: str) -> float | _Unset | None:
+    return check_seconds(name, given[name]) if name in given else UNSET
+
+
 @dataclass(frozen=True, slots=True)
 class RequestOptions:
     """How one request is sent; fields left unset take the gateway settings' values.
-    `stream_chunk_timeout` is the longest wait between two stream events (None: no limit
-    but the call's `timeout`); it is the core's, not the SDK's, so `sdk_options` leaves it."""
+    `timeout` bounds each wait for progress, `total_timeout` the whole call (see
+    skillboss_core.deadline); `stream_chunk_timeout` is the longest wait between two stream
+    events (None: `timeout` alone)."""
 
     timeout: float | _Unset | None = UNSET
+    total_timeout: float | _Unset | None = UNSET
     max_retries: int | None = None
     stream_chunk_timeout: float | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
@@ -116,10 +125,12 @@ class RequestOptions:
 
     @classmethod
     def take(cls, values: dict[str, Any]) -> RequestOptions:
-        """Remove the option names from `values` (None means "not given") and validate them."""
+        """Remove the option names from `values` (None means "not given", except for the
+        timeouts, where None means "no limit") and validate them."""
         given = {name: values.pop(name) for name in OPTION_NAMES & values.keys()}
-        options = cls(
-            timeout=_timeout(given["timeout"]) if "timeout" in given else UNSET,
+        return cls(
+            timeout=_seconds_or_unset(given, "timeout"),
+            total_timeout=_seconds_or_unset(given, "total_timeout"),
             max_retries=(
                 None if given.get("max_retries") is None else _max_retries(given["max_retries"])
             ),
@@ -127,18 +138,6 @@ class RequestOptions:
             extra_headers=_headers(given["extra_headers"]) if given.get("extra_headers") else (),
             extra_query=_query(given["extra_query"]) if given.get("extra_query") else (),
         )
-        return options
-
-    def sdk_options(self, headers: Mapping[str, str]) -> dict[str, Any]:
-        """The openai SDK's per-request options around the core's own `headers`."""
-        options: dict[str, Any] = {"headers": {**headers, **dict(self.extra_headers)}}
-        if not isinstance(self.timeout, _Unset):
-            options["timeout"] = self.timeout
-        if self.max_retries is not None:
-            options["max_retries"] = self.max_retries
-        if self.extra_query:
-            options["params"] = dict(self.extra_query)
-        return options
 
 
 NO_OPTIONS: Final = RequestOptions()

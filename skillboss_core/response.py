@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skillboss_core.errors import InvalidResponseError, ResponseTooLargeError, StreamError
+from skillboss_core.errors import InvalidResponseError, ResponseTooLargeError, UpstreamError
 from skillboss_core.results import ChatResult, ToolCall, Usage
 from skillboss_core.wire import default_call_id
 
@@ -159,12 +159,35 @@ def parse_completion_bytes(content: bytes) -> ChatResult:
     return parse_completion(data)
 
 
+def carries_error(data: Any) -> bool:
+    """Whether a 200 body or stream chunk is an error object instead of an answer: an
+    `error` that is set, and no choices (some providers send `"error": null` in answers)."""
+    return isinstance(data, dict) and bool(data.get("error")) and not data.get("choices")
+
+
+def reported_error(payload: Any, raw: bytes = b"") -> UpstreamError:
+    """The error a 200 answer carries (a body, a chunk or an `event: error`), with the
+    provider's message and code; the same for bodies and streams."""
+    error = payload.get("error", payload) if isinstance(payload, dict) else payload
+    if isinstance(error, dict):
+        message = error.get("message") or json.dumps(error)
+        code = error.get("code")
+    else:
+        # mutation: equivalent, "UTF-8": codec names ignore case.
+        message, code = (str(error) if error else raw.decode("utf-8", "replace")), None
+    code_text = None if code is None else str(code)
+    return UpstreamError(
+        f"The provider behind the gateway reported an error instead of an answer: {message}"
+        + (f" (code: {code_text})" if code_text else ""),
+        body=payload,
+        code=code_text,
+    )
+
+
 def parse_completion(data: dict[str, Any]) -> ChatResult:
     """Map a chat.completion JSON object to a ChatResult (first choice)."""
-    if "error" in data and "choices" not in data:
-        error = data["error"]
-        message = error.get("message") if isinstance(error, dict) else str(error)
-        raise StreamError(f"The gateway reported an error: {message}", body=data)
+    if carries_error(data):
+        raise reported_error(data)
     choice = _first_choice(data.get("choices"))
     message = choice.get("message")
     if message is None:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
@@ -16,7 +16,9 @@ from skillboss_core.options import check_headers, check_seconds
 from skillboss_core.secrets import key_problem, looks_secret_header, masked_headers
 
 DEFAULT_BASE_URL = "https://api.skillboss.co/v1"
-DEFAULT_TIMEOUT = 60.0
+# Each wait for progress, as the openai SDK's: a thinking model may be silent for minutes
+# before its first token, and a progressing answer is never cut by it.
+DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_RETRIES = 2
 USER_AGENT = f"skillboss-integrations/{__version__}"
 
@@ -63,6 +65,9 @@ class GatewaySettings(BaseModel):
     api_key: SecretStr | None = Field(default_factory=api_key_from_env, repr=False)
     base_url: str = Field(default_factory=base_url_from_env)
     timeout: float | None = Field(default=DEFAULT_TIMEOUT)
+    """Each wait for progress (connect, first byte, between stream events); None: no limit."""
+    total_timeout: float | None = None
+    """The whole call, retries, their waits and fallbacks included; None: no bound."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
     default_headers: Mapping[str, str] | None = None
     max_event_bytes: int | None = Field(default=None, gt=0)
@@ -85,10 +90,10 @@ class GatewaySettings(BaseModel):
             raise ValueError(problem)
         return value
 
-    @field_validator("timeout")
+    @field_validator("timeout", "total_timeout")
     @classmethod
-    def _positive_timeout(cls, value: float | None) -> float | None:
-        return check_seconds("timeout", value)
+    def _positive_timeout(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return check_seconds(str(info.field_name), value)
 
     @field_validator("base_url")
     @classmethod

@@ -12,14 +12,20 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from skillboss_core.errors import IncompleteStreamError, ResponseTooLargeError, StreamError
+from skillboss_core.errors import (
+    IncompleteStreamError,
+    InvalidResponseError,
+    ResponseTooLargeError,
+)
 from skillboss_core.response import (
     arguments_text,
+    carries_error,
     content_text,
     logprob_entries,
     malformed,
     object_or_empty,
     optional_text,
+    reported_error,
     too_large,
     whole_or_none,
 )
@@ -227,21 +233,6 @@ class CallSoFar:
     carry: _Carry = field(default_factory=_Carry)
 
 
-def _stream_error(payload: Any, raw: bytes) -> StreamError:
-    error = payload.get("error", payload) if isinstance(payload, dict) else payload
-    if isinstance(error, dict):
-        message = error.get("message") or json.dumps(error)
-        code = error.get("code")
-    else:
-        # mutation: equivalent, "UTF-8": codec names ignore case.
-        message, code = (str(error) if error else raw.decode("utf-8", "replace")), None
-    return StreamError(
-        f"The provider sent an error in the middle of the stream: {message}",
-        body=payload,
-        code=str(code) if code is not None else None,
-    )
-
-
 def _first_choice(choices: list[Any]) -> dict[str, Any] | None:
     """The choice with index 0 (n > 1 streams interleave their choices)."""
     for choice in choices:
@@ -317,17 +308,17 @@ class StreamAccumulator:
             # mutation: equivalent, "UTF-8": codec names ignore case.
             data = _decode_json(payload.decode("utf-8", "surrogatepass"))
         except RecursionError:
-            raise StreamError("The stream carried JSON nested too deeply to read") from None
+            raise InvalidResponseError(
+                "The stream carried JSON nested too deeply to read"
+            ) from None
         except ValueError:
             if event == "error":
-                raise _stream_error(None, payload) from None
-            raise StreamError(
+                raise reported_error(None, payload) from None
+            raise InvalidResponseError(
                 f"The stream carried data that is not JSON: {payload[:120]!r}"
             ) from None
-        if event == "error" or (
-            isinstance(data, dict) and "error" in data and not data.get("choices")
-        ):
-            raise _stream_error(data, payload)
+        if event == "error" or carries_error(data):
+            raise reported_error(data, payload)
         return self.add_json(data)
 
     def add_json(self, data: Any) -> StreamChunk | None:

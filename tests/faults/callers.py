@@ -1,6 +1,6 @@
 """Every way a user can make a call, as one uniform function per style, for the fault matrix.
 
-A caller takes a `Target` (where to send, retry and timeout budget, fallbacks) and returns
+A caller takes a `Target` (where to send, retry and timeout budgets, fallbacks) and returns
 the answer's text, raising whatever the integration raises. Adapter callers are added here
 as the adapters land; each style (sync, async, streaming) is covered for each client.
 """
@@ -31,6 +31,13 @@ class Target:
     max_retries: int = 2
     timeout: float = 5.0
     fallback_models: list[str] = field(default_factory=list)
+    # The bound on the whole call; None leaves it out, so a caller never passes the keyword
+    # to code that does not know it.
+    total_timeout: float | None = None
+
+    def budgets(self) -> dict[str, float]:
+        """The keyword arguments for the whole-call bound, when one is set."""
+        return {} if self.total_timeout is None else {"total_timeout": self.total_timeout}
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ def _gateway(target: Target) -> Gateway:
         base_url=target.base_url,
         max_retries=target.max_retries,
         timeout=target.timeout,
+        **target.budgets(),
     )
     return Gateway(settings)
 
@@ -94,6 +102,7 @@ def _langchain(target: Target) -> Any:
         max_retries=target.max_retries,
         timeout=target.timeout,
         fallback_models=target.fallback_models,
+        **target.budgets(),
     )
 
 
@@ -129,6 +138,7 @@ def _llamaindex(target: Target) -> Any:
         max_retries=target.max_retries,
         timeout=target.timeout,
         fallback_models=target.fallback_models,
+        **target.budgets(),
     )
 
 

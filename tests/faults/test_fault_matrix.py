@@ -116,12 +116,23 @@ CASES = [
         streaming_error=errors.IncompleteStreamError,
         streaming_requests=1,
     ),
+    # An error object in a 200 answer is retried like any transient failure while nothing of
+    # the answer reached the caller (a body); a stream that already gave chunks is not.
     Case(
-        "in-stream-error-event",
+        "error-in-200-then-ok",
         times(1, lambda: Fault.stream_error_event(message="provider exploded")),
-        errors.StreamError,
-        1,
+        None,
+        2,
+        streaming_error=errors.UpstreamError,
+        streaming_requests=1,
+    ),
+    Case(
+        "error-in-200-exhausted",
+        times(3, lambda: Fault.stream_error_event(message="provider exploded")),
+        errors.UpstreamError,
+        3,
         "provider exploded",
+        streaming_requests=1,
     ),
     Case("keepalive-comments", times(1, Fault.keepalive_comments), None, 1),
     Case("gzip-padded-body", times(1, Fault.gzip), None, 1),
@@ -169,16 +180,17 @@ def test_fault(
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)
-def test_timeout_is_bounded_by_the_retry_budget(
+def test_a_silent_attempt_times_out_and_is_retried(
     caller: Caller, gateway_server: ScriptedGateway, opened_responses: list[httpx.Response]
 ) -> None:
     gateway_server.enqueue(Fault.slow(3.0), Fault.slow(3.0))
     target = Target(base_url=gateway_server.base_url, max_retries=1, timeout=0.3)
     _, error, elapsed = run(caller, target)
-    assert isinstance(error, openai.APITimeoutError), repr(error)
-    # `timeout` bounds the whole call: no time is left for a retry after 0.3 s
-    assert len(gateway_server.requests) == 1
-    assert elapsed < 1.5
+    assert isinstance(error, errors.GatewayTimeoutError), repr(error)
+    assert "timeout=0.3" in str(error)
+    # `timeout` bounds each wait: each attempt ends after 0.3 s of silence, then is retried
+    assert len(gateway_server.requests) == 2
+    assert elapsed < 3.0
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda c: c.name)

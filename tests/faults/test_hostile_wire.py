@@ -18,7 +18,7 @@ import pytest
 
 from skillboss_core import response as core_response
 from skillboss_core import stream as core_stream
-from skillboss_core.errors import InvalidResponseError, StreamError
+from skillboss_core.errors import InvalidResponseError
 from tests.faults.callers import CALLERS, Caller, Target
 from tests.support.scripted_gateway import ScriptedGateway
 
@@ -114,7 +114,7 @@ STREAM_CASES = [
     Case(
         "deep-nesting",
         lambda: events(DEEP, *answer_events(*HELLO)),
-        error=StreamError,
+        error=InvalidResponseError,
         message="nested too deeply",
     ),
     Case(

@@ -3,8 +3,12 @@
 A gateway error is both the openai SDK's class (what `except openai.RateLimitError` and
 langchain-openai users catch) and langchain-core's `ModelError` class with the right
 `is_retryable` (what LangChain's retry, fallback and summarization middleware decide on);
-a context-window overflow, in any provider's wording, is `ContextOverflowError`. Each test
-scripts the error answer it is about; the calls go straight to the model, no agent.
+a context-window overflow, in any provider's wording, is `ContextOverflowError`. A timeout
+keeps the core's identity through the translation (issue 23): a silent server is the core's
+`GatewayTimeoutError`, a stalled stream its `StreamStalledError`, each also the SDK's
+`APITimeoutError` and langchain-core's `ModelTimeoutError`; an error inside a 200 answer is
+the core's `UpstreamError` and a retryable `ModelAPIError`. Each test scripts the error
+answer it is about; the calls go straight to the model, no agent.
 
 Elsewhere: the same classes without I/O (and their stand-ins on an older langchain-core) in
 tests/unit/test_langchain_error_family.py; a refused connection (`ModelConnectionError`,
@@ -15,6 +19,7 @@ classes in tests/integration/test_langchain_agents.py.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import openai
@@ -37,8 +42,22 @@ from langchain_core.exceptions import (
 )
 
 from langchain_skillboss import ChatSkillBoss
-from skillboss_core.errors import InsufficientCreditsError
+from skillboss_core import errors as core_errors
+from skillboss_core.errors import (
+    GatewayTimeoutError,
+    InsufficientCreditsError,
+    SkillBossError,
+    StreamStalledError,
+)
+from tests.support import pacing
 from tests.support.scripted_gateway import Fault, ScriptedGateway, error_body
+
+
+class _NotDefinedYet(Exception):
+    """Stands in for a class the core does not define yet: nothing raises it."""
+
+
+UpstreamError: type[Exception] = getattr(core_errors, "UpstreamError", _NotDefinedYet)
 
 MODEL = "openai/gpt-5.4-mini"
 STYLES = ["invoke", "ainvoke", "stream", "astream"]
@@ -151,7 +170,53 @@ def test_timeout_is_a_model_timeout_error(gateway_server: ScriptedGateway, style
     with pytest.raises(openai.APITimeoutError) as caught:
         run(chat(gateway_server, timeout=0.5), style)
     assert isinstance(caught.value, ModelTimeoutError), type(caught.value).__mro__
+    assert isinstance(caught.value, GatewayTimeoutError), type(caught.value).__mro__
+    assert isinstance(caught.value, SkillBossError)
     assert caught.value.is_retryable is True
+
+
+@pytest.mark.parametrize("style", ["stream", "astream"])
+@pytest.mark.parametrize(
+    "limit",
+    [{"stream_chunk_timeout": 0.5}, {"timeout": 1.0}],
+    ids=["stream_chunk_timeout", "timeout"],
+)
+def test_a_stalled_stream_is_a_stall_in_every_family(
+    gateway_server: ScriptedGateway, style: str, limit: dict[str, float]
+) -> None:
+    """One event, then only comments: the core's stall, the SDK's and LangChain's timeout."""
+    gateway_server.script(pacing.stalled)
+    with pytest.raises(StreamStalledError) as caught:
+        run(chat(gateway_server, **limit), style)
+    error = caught.value
+    for family in (GatewayTimeoutError, SkillBossError, openai.APITimeoutError, ModelTimeoutError):
+        assert isinstance(error, family), (family, type(error).__mro__)
+    assert error.is_retryable is True
+    assert chat_requests(gateway_server) == 1
+
+
+# --------------------------------------------------------------------------- 200 with an error
+
+
+def error_in_200(body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    error = {"error": {"message": "upstream overloaded", "code": "overloaded"}}
+    if body.get("stream"):
+        event = b"data: " + json.dumps(error).encode() + b"\n\n"
+        return 200, {"Content-Type": "text/event-stream"}, iter([event])
+    return 200, {"Content-Type": "application/json"}, json.dumps({**error, "choices": []}).encode()
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_an_error_in_a_200_answer_is_a_retryable_model_api_error(
+    gateway_server: ScriptedGateway, style: str
+) -> None:
+    gateway_server.script(error_in_200)
+    with pytest.raises(UpstreamError) as caught:
+        run(chat(gateway_server), style)
+    assert isinstance(caught.value, ModelAPIError), type(caught.value).__mro__
+    assert caught.value.is_retryable is True  # type: ignore[attr-defined]
+    assert "upstream overloaded" in str(caught.value)
+    assert chat_requests(gateway_server) == 1
 
 
 # --------------------------------------------------------------------------- context overflow

@@ -616,3 +616,56 @@ def test_module_entry_point_runs_the_check(gateway_server: ScriptedGateway) -> N
     )
     assert usage.returncode == 2
     assert "python -m skillboss_core check: error: argument --timeout" in usage.stderr
+
+
+# -- --embeddings ---------------------------------------------------------------------------
+
+
+def test_embeddings_adds_one_tiny_embeddings_request(
+    gateway_server: ScriptedGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gateway_server.script(ready)
+    code, out = check(capsys, "--base-url", gateway_server.base_url, "--embeddings")
+    assert code == 0
+    model = "openai/text-embedding-3-small"
+    assert re.search(rf"✓ embeddings +{re.escape(model)} returned 1536 dimensions in \d+ ms", out)
+    sent = [r for r in gateway_server.requests if r.path.endswith("/embeddings")]
+    assert [(r.json["model"], r.json["input"]) for r in sent] == [(model, [PROMPT])]
+    assert sent[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_without_embeddings_no_embeddings_request(
+    gateway_server: ScriptedGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gateway_server.script(ready)
+    assert check(capsys, "--base-url", gateway_server.base_url)[0] == 0
+    assert not [r for r in gateway_server.requests if r.path.endswith("/embeddings")]
+
+
+@pytest.mark.parametrize(
+    ("status", "summary", "next_step"),
+    [
+        (
+            404,
+            "the gateway does not know the embedding model someone/embedder (404)",
+            "--embeddings",
+        ),
+        (402, "the wholesale balance is too low (402)", "top up"),
+    ],
+)
+def test_embeddings_failures_say_what_to_do(
+    gateway_server: ScriptedGateway,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    summary: str,
+    next_step: str,
+) -> None:
+    gateway_server.script(ready)
+    gateway_server.script_embeddings(lambda body: failure(status))
+    code, out = check(
+        capsys, "--base-url", gateway_server.base_url, "--embeddings", "someone/embedder"
+    )
+    assert code == 1
+    assert f"✗ embeddings {summary}" in out
+    assert next_step in out.split("next step:", 1)[1]
+    assert chat_requests(gateway_server) == []

@@ -5,8 +5,11 @@ retries, sockets that reset or stall) without network access or keys. It answers
 what each test scripts and nothing else: a `Reply` (rendered by tests/support/wire.py in the
 wire dialect of `flavour`), raw bytes from `script()`, or a `Fault` only a real server can
 produce (reset, truncated chunked body, slow bytes, gzip). A chat request with nothing
-scripted gets a 400 saying so. Standard library only; daemon threads; it stops itself after
-a request cap or a lifetime, so a forgotten instance never outlives a test run.
+scripted gets a 400 saying so. POST /v1/embeddings answers by default with the honest vectors
+of tests/support/embedder.py (tests/support/embeddings_wire.py; `embeddings=` bends them,
+`script_embeddings()` replaces them, faults apply as to chat). Standard library only; daemon
+threads; it stops itself after a request cap or a lifetime, so a forgotten instance never
+outlives a test run.
 
 Typical use::
 
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from tests.support.embeddings_wire import EmbeddingsOptions, embeddings_answer
 from tests.support.wire import (
     CREATED,
     FLAVOURS,
@@ -53,6 +57,8 @@ __all__ = [
     "CREATED",
     "DEFAULT_MODELS",
     "LOOPBACK",
+    "EmbeddingsOptions",
+    "EmbeddingsScriptFn",
     "Fault",
     "RecordedRequest",
     "Reply",
@@ -83,6 +89,8 @@ HTML_BAD_GATEWAY = (
 ScriptResult = tuple[int, Mapping[str, str], bytes | Iterable[bytes]]
 # A script answers a chat body with raw bytes, a Reply to render, or None (not scripted).
 ScriptFn = Callable[[JSON], ScriptResult | Reply | None]
+# A script answers an embeddings body with raw bytes, or None for the default vectors.
+EmbeddingsScriptFn = Callable[[JSON], ScriptResult | None]
 Ending = Literal["done", "drop", "rst"]
 
 
@@ -478,6 +486,7 @@ class ScriptedGateway:
         created: int = CREATED,
         models: Sequence[str] = DEFAULT_MODELS,
         api_key: str | None = None,
+        embeddings: EmbeddingsOptions | None = None,
     ) -> None:
         if host != LOOPBACK:
             raise ValueError(f"ScriptedGateway binds to {LOOPBACK} only, not {host!r}")
@@ -493,6 +502,8 @@ class ScriptedGateway:
         self.created = created
         self.models = tuple(models)
         self.api_key = api_key
+        # How /v1/embeddings bends its honest answer; read per request, so assignable.
+        self.embeddings = embeddings or EmbeddingsOptions()
         # Extra fields for a model's /models entry (a window, supported parameters, ...).
         self.model_details: dict[str, JSON] = {}
         self.requests: list[RecordedRequest] = []
@@ -503,6 +514,7 @@ class ScriptedGateway:
         self._faults: deque[Fault] = deque()
         self._replies: deque[Reply] = deque()
         self._script: ScriptFn | None = None
+        self._embeddings_script: EmbeddingsScriptFn | None = None
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
@@ -612,13 +624,21 @@ class ScriptedGateway:
         self._script = fn
         return fn
 
+    def script_embeddings(self, fn: EmbeddingsScriptFn | None) -> EmbeddingsScriptFn | None:
+        """Answer embeddings requests with fn(request_json): (status, headers, body), or None
+        for the default vectors. Chat scripts never see embeddings requests, nor this one
+        chat requests. script_embeddings(None) removes it; usable as a decorator."""
+        self._embeddings_script = fn
+        return fn
+
     def clear(self) -> None:
-        """Forget recorded requests, pending faults and replies, and the script."""
+        """Forget recorded requests, pending faults and replies, and the scripts."""
         with self._lock:
             self.requests.clear()
             self._faults.clear()
             self._replies.clear()
             self._script = None
+            self._embeddings_script = None
 
     @property
     def last_request(self) -> RecordedRequest:
@@ -710,7 +730,7 @@ class ScriptedGateway:
         return apply_fault(response, fault) if fault is not None else response
 
     def _answer(self, request: RecordedRequest) -> Response:
-        """Route a request to the models list or the chat completion."""
+        """Route a request to the models list, the chat completion or the embeddings."""
         if self.api_key is not None and request.headers.get("authorization") != (
             f"Bearer {self.api_key}"
         ):
@@ -728,6 +748,8 @@ class ScriptedGateway:
             return json_response(404, error_body(404, f"The model `{name}` does not exist"))
         if request.method == "POST" and route == "/chat/completions":
             return self._chat(request)
+        if request.method == "POST" and route == "/embeddings":
+            return self._embed(request)
         return json_response(404, error_body(404, f"No route for {request.method} {route}"))
 
     def _model(self, name: str) -> JSON:
@@ -735,6 +757,16 @@ class ScriptedGateway:
         owner = name.split("/", 1)[0] if "/" in name else "skillboss"
         entry = {"id": name, "object": "model", "created": self.created, "owned_by": owner}
         return {**entry, **self.model_details.get(name, {})}
+
+    def _embed(self, request: RecordedRequest) -> Response:
+        """The embeddings script's answer if it gives one, else the honest vectors (or the
+        400 OpenAI would give): embeddings need no scripting, they are a deterministic
+        function of the text, so there is no answer to invent."""
+        script = self._embeddings_script
+        result = script(request.json if isinstance(request.json, dict) else {}) if script else None
+        if result is not None:
+            return script_response(result)
+        return json_response(*embeddings_answer(request.json, self.embeddings))
 
     def _chat(self, request: RecordedRequest) -> Response:
         """Validate the body, then answer with what the test scripted: the script, the next

@@ -1,5 +1,5 @@
 """The model catalog: LiteLLM's facts under every id form the gateway uses, the override
-table, conservative defaults, and where each answer came from."""
+table, conservative defaults, embedding models' facts, and where each answer came from."""
 
 from __future__ import annotations
 
@@ -15,14 +15,18 @@ from skillboss_core.catalog import (
     DEFAULT_CONTEXT_WINDOW,
     DEFAULT_MAX_OUTPUT_TOKENS,
     OVERRIDES,
+    EmbeddingModelInfo,
     catalog_data,
     catalog_source,
+    known_embedding_models,
+    lookup_embedding,
     table_facts,
 )
 from skillboss_core.model_ids import canonical, maker, without_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = catalog_data()["models"]
+EMBEDDING_MODELS = catalog_data()["embedding_models"]
 
 # Flagship and small models of each vendor, pinned against the generated data (LiteLLM
 # 1.110.2): (an id as the gateway may write it, vendor, window, output cap, tools,
@@ -145,6 +149,111 @@ def test_instance_overrides_apply_on_top_of_everything() -> None:
     assert both.context_window == 7
 
 
+# ---- embedding models -----------------------------------------------------------------------
+
+# Pinned against LiteLLM 1.110.2's table: (an id as the gateway may write it, vendor,
+# max_input_tokens, output_vector_size, whether `dimensions` shortens it).
+PINNED_EMBEDDINGS = [
+    ("openai/text-embedding-3-small", "openai", 8_191, 1_536, True),
+    ("openai/text-embedding-3-large", "openai", 8_191, 3_072, True),
+    ("openai/text-embedding-ada-002", "openai", 8_191, 1_536, False),
+    ("google/gemini-embedding-001", "google", 2_048, 3_072, False),
+    ("vertex/text-embedding-005", "google", 2_048, 768, False),
+    ("mistral/mistral-embed", "mistral", 8_192, None, False),  # the table gives no size
+]
+
+
+@pytest.mark.parametrize(
+    ("model_id", "vendor", "max_input_tokens", "dimensions", "shortenable"),
+    PINNED_EMBEDDINGS,
+    ids=[row[0] for row in PINNED_EMBEDDINGS],
+)
+def test_embedding_models_of_each_vendor(
+    model_id: str, vendor: str, max_input_tokens: int, dimensions: int | None, shortenable: bool
+) -> None:
+    info = lookup_embedding(model_id)
+    assert info is not None
+    assert (info.id, info.vendor) == (model_id, vendor)
+    assert (info.max_input_tokens, info.dimensions) == (max_input_tokens, dimensions)
+    assert info.shortenable_dimensions is shortenable
+    assert info.source.startswith("litellm==1.110.2: ")
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "openai/text-embedding-3-small",  # the gateway's documented id
+        "text-embedding-3-small",
+        "Text-Embedding-3-Small",
+        "text_embedding_3_small",
+        "azure/text-embedding-3-small",
+        "text-embedding-3-small-2099-01-01",  # a dated snapshot the table lacks
+    ],
+)
+def test_text_embedding_3_small_under_every_id_form(model_id: str) -> None:
+    info = lookup_embedding(model_id)
+    assert isinstance(info, EmbeddingModelInfo)
+    assert (info.id, info.vendor, info.max_input_tokens, info.dimensions) == (
+        model_id,
+        "openai",
+        8_191,
+        1_536,
+    )
+    assert info.shortenable_dimensions
+    assert info.source.startswith("litellm==1.110.2: 'text-embedding-3-small'")
+
+
+@pytest.mark.parametrize("model_id", ["openai/gpt-5.4-mini", "claude-4-5-sonnet", "gemini-2.5-pro"])
+def test_a_chat_model_is_not_an_embedding_model(model_id: str) -> None:
+    assert lookup(model_id).known
+    assert lookup_embedding(model_id) is None
+
+
+@pytest.mark.parametrize(
+    "model_id", ["openai/text-embedding-3-small", "gemini-embedding-001", "mistral-embed"]
+)
+def test_an_embedding_model_is_not_a_chat_model(model_id: str) -> None:
+    assert lookup_embedding(model_id) is not None
+    assert table_facts(model_id) is None
+    info = lookup(model_id)
+    assert not info.known and info.source.startswith("default")
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "vendor/brand-new-embedder",
+        "text-embedding-9-huge",
+        "cohere/embed-v4.0",  # Cohere is not among the catalog's vendors
+        "amazon.titan-embed-text-v2:0",  # nor is Amazon
+        "",
+        "   ",
+    ],
+)
+def test_an_unknown_embedding_model_is_none_never_an_error(model_id: str) -> None:
+    assert lookup_embedding(model_id) is None
+
+
+def test_embedding_entries_are_found_under_their_own_key_and_vendor() -> None:
+    assert set(known_embedding_models()) == set(EMBEDDING_MODELS)
+    assert not set(EMBEDDING_MODELS) & set(MODELS), "a name is a chat or an embedding model"
+    assert {entry["vendor"] for entry in EMBEDDING_MODELS.values()} >= {
+        "openai",
+        "google",
+        "mistral",
+    }
+    for name, entry in EMBEDDING_MODELS.items():
+        assert canonical(name) == name, name
+        assert entry["kind"] == "embedding"
+        assert maker(name) == entry["vendor"], name
+        info = lookup_embedding(entry["from"])
+        assert info is not None and info.vendor == entry["vendor"]
+        assert info.max_input_tokens > 0
+        assert info.dimensions is None or info.dimensions > 0
+        # Only OpenAI's text-embedding-3 models are known to honour `dimensions`.
+        assert info.shortenable_dimensions == name.startswith("text-embedding-3-")
+
+
 # ---- no two rules map one id to different models --------------------------------------------
 
 
@@ -233,6 +342,35 @@ def test_the_generator_keeps_vendors_own_entries_and_is_reproducible(tmp_path: P
             "mode": "embedding",
             "max_input_tokens": 1,
         },
+        "text-embedding-3-tiny": {
+            "litellm_provider": "openai",
+            "mode": "embedding",
+            "max_input_tokens": 100,
+            "output_vector_size": 64,
+        },
+        "azure/text-embedding-3-tiny": {  # a reseller's entry for OpenAI's model
+            "litellm_provider": "azure",
+            "mode": "embedding",
+            "max_input_tokens": 99,
+            "output_vector_size": 32,
+        },
+        "text-embedding-ada-009": {
+            "litellm_provider": "openai",
+            "mode": "embedding",
+            "max_tokens": 50,
+        },
+        "mistral/mistral-embed-9": {
+            "litellm_provider": "mistral",
+            "mode": "embedding",
+            "max_input_tokens": 30,
+            "output_vector_size": 16,
+        },
+        "mistral/mistral-embed-nowindow": {"litellm_provider": "mistral", "mode": "embedding"},
+        "cohere/embed-v9": {
+            "litellm_provider": "cohere",
+            "mode": "embedding",
+            "max_input_tokens": 10,
+        },
     }
     source = tmp_path / "table.json"
     source.write_text(json.dumps(table), encoding="utf-8")
@@ -257,3 +395,20 @@ def test_the_generator_keeps_vendors_own_entries_and_is_reproducible(tmp_path: P
         "max_output_tokens": 3,
         "supports": ["tools"],
     }
+    embedders = json.loads(first)["embedding_models"]
+    # `text-embedding-9` is named like Google's models, not OpenAI's (`-3-small`, `-ada-002`);
+    # Cohere is not a kept vendor; an entry without an input window says nothing needed.
+    assert set(embedders) == {"text-embedding-3-tiny", "text-embedding-ada-009", "mistral-embed-9"}
+    assert embedders["text-embedding-3-tiny"] == {
+        "from": "text-embedding-3-tiny",  # OpenAI's own figures, not Azure's
+        "vendor": "openai",
+        "kind": "embedding",
+        "max_input_tokens": 100,
+        "dimensions": 64,
+        "shortenable_dimensions": True,
+    }
+    assert embedders["text-embedding-ada-009"]["max_input_tokens"] == 50  # max_tokens, else
+    assert embedders["text-embedding-ada-009"]["dimensions"] is None
+    assert not embedders["text-embedding-ada-009"]["shortenable_dimensions"]
+    assert embedders["mistral-embed-9"]["dimensions"] == 16
+    assert not embedders["mistral-embed-9"]["shortenable_dimensions"]

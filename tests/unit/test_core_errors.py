@@ -67,7 +67,9 @@ def test_401_names_the_variable_console_keys_and_where_keys_come_from() -> None:
         ({"retry-after": "7"}, 7.0),
         ({"retry-after-ms": "1500"}, 1.5),
         ({}, None),
-        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),
+        # An HTTP date (RFC 9110), here one long past: wait no more.
+        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+        ({"retry-after": "soon"}, None),
     ],
 )
 def test_rate_limit_carries_retry_after(headers: dict[str, str], expected: float | None) -> None:
@@ -78,7 +80,25 @@ def test_rate_limit_carries_retry_after(headers: dict[str, str], expected: float
 
 def test_unknown_status_keeps_the_sdk_base_class() -> None:
     error = map_status_error("raw", body="teapot", response=response(418))
-    assert type(error) is openai.APIStatusError and "418" in str(error)
+    assert type(error) is errors.GatewayStatusError and "418" in str(error)
+    assert isinstance(error, openai.APIStatusError) and error.is_retryable is False
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "retryable"),
+    [
+        (408, {}, True),
+        (409, {}, True),
+        (418, {"x-should-retry": "true"}, True),
+        (500, {"x-should-retry": "false"}, False),
+        (402, {"x-should-retry": "true"}, False),
+    ],
+)
+def test_the_retry_policy_decides_is_retryable_per_answer(
+    status: int, headers: dict[str, str], retryable: bool
+) -> None:
+    error = map_status_error("raw", body={}, response=response(status, headers))
+    assert error.is_retryable is retryable
 
 
 @pytest.mark.parametrize(
@@ -240,7 +260,7 @@ def test_an_ordinary_400_is_not_a_context_overflow(message: str) -> None:
     [
         (errors.StreamInterruptedError(message="broke", request=httpx.Request("POST", "/x")), True),
         (errors.IncompleteStreamError("no finish"), True),
-        (errors.InvalidResponseError("not json"), True),
+        (errors.InvalidResponseError("not json"), False),
         (errors.MissingAPIKeyError("no key"), False),
         (errors.AnswerTruncatedError("cut"), False),
         (errors.RefusalError("no"), False),
@@ -431,10 +451,13 @@ def test_timeout_errors_say_what_timed_out() -> None:
 URL = "https://gateway.example/v1"
 
 
-def connection_error(*chain: BaseException, implicit: bool = False) -> openai.APIConnectionError:
-    """The SDK's connection error over `chain` (outermost first), as `raise ... from` links it
-    (or as an exception raised while handling another links it, with `implicit`)."""
-    error = openai.APIConnectionError(request=httpx.Request("POST", URL))
+REQUEST = httpx.Request("POST", URL)
+
+
+def connection_error(*chain: BaseException, implicit: bool = False) -> BaseException:
+    """A transport failure over `chain` (outermost first), as `raise ... from` links it (or
+    as an exception raised while handling another links it, with `implicit`)."""
+    error = httpx.ConnectError("")
     for outer, inner in zip((error, *chain), chain, strict=False):
         if implicit:
             outer.__context__ = inner
@@ -457,10 +480,10 @@ def test_unreachable_names_the_url_and_the_innermost_reason(implicit: bool) -> N
     error = connection_error(
         httpx.ConnectError("All connection attempts failed"), refused, implicit=implicit
     )
-    told = errors.unreachable(error, URL, ())
+    told = errors.unreachable(error, URL, (), request=REQUEST)
     assert type(told) is errors.GatewayConnectionError
     assert str(told) == unreachable_message(os.strerror(errno.ECONNREFUSED))
-    assert told.request is error.request and told.is_retryable is True
+    assert told.request is REQUEST and told.is_retryable is True
 
 
 @pytest.mark.parametrize(
@@ -480,19 +503,17 @@ def test_unreachable_names_the_url_and_the_innermost_reason(implicit: bool) -> N
     ids=["errno", "errno 0", "wordless innermost", "no cause"],
 )
 def test_unreachable_reason(chain: tuple[BaseException, ...], reason: str) -> None:
-    told = errors.unreachable(connection_error(*chain), URL, ())
+    told = errors.unreachable(connection_error(*chain), URL, (), request=REQUEST)
     assert str(told) == unreachable_message(reason)
 
 
 def test_a_cause_chain_that_loops_still_gives_a_reason() -> None:
     first, second = httpx.ConnectError("first"), httpx.ConnectError("second")
     first.__cause__, second.__cause__ = second, first
-    told = errors.unreachable(connection_error(first), URL, ())
+    told = errors.unreachable(connection_error(first), URL, (), request=REQUEST)
     assert str(told) == unreachable_message("second")
 
 
-def test_unreachable_hides_the_key_and_leaves_other_errors_alone() -> None:
+def test_unreachable_hides_the_key() -> None:
     error = connection_error(httpx.ConnectError(f"proxy refused Bearer {SECRET}"))
-    assert SECRET not in str(errors.unreachable(error, URL, (SECRET,)))
-    timeout = openai.APITimeoutError(request=httpx.Request("POST", URL))
-    assert errors.unreachable(timeout, URL, ()) is timeout
+    assert SECRET not in str(errors.unreachable(error, URL, (SECRET,), request=REQUEST))

@@ -6,19 +6,22 @@ from typing import Any
 
 import pytest
 
-from skillboss_core.options import UNSET, RequestOptions
+from skillboss_core.options import OPTION_NAMES, UNSET, RequestOptions
 from skillboss_core.params import InvalidParameterError
 from skillboss_core.request import ChatRequest
+from skillboss_core.settings import GatewaySettings
+from skillboss_core.transport import CallPlan
 
 HELLO = [{"role": "user", "content": "hi"}]
 
 
-def test_options_leave_the_body_and_reach_the_sdk() -> None:
+def test_options_leave_the_body() -> None:
     request = ChatRequest.build(
         {
             "model": "m",
             "temperature": 0.1,
             "timeout": 5,
+            "total_timeout": 30,
             "max_retries": 1,
             "extra_headers": {"X-Trace": "abc"},
             "extra_query": {"tenant": "t1"},
@@ -26,26 +29,30 @@ def test_options_leave_the_body_and_reach_the_sdk() -> None:
         HELLO,
     )
     body = request.body(stream=False)
-    assert not {"timeout", "max_retries", "extra_headers", "extra_query"} & body.keys()
+    assert not OPTION_NAMES & body.keys()
     assert body["temperature"] == 0.1
-    sent = request.options.sdk_options({"Content-Type": "application/json"})
-    assert sent == {
-        "headers": {"Content-Type": "application/json", "X-Trace": "abc"},
-        "timeout": 5.0,
-        "max_retries": 1,
-        "params": {"tenant": "t1"},
-    }
+    assert request.options == RequestOptions(
+        timeout=5.0,
+        total_timeout=30.0,
+        max_retries=1,
+        extra_headers=(("X-Trace", "abc"),),
+        extra_query=(("tenant", "t1"),),
+    )
 
 
 def test_unset_options_take_the_settings_values() -> None:
     request = ChatRequest.build({"model": "m"}, HELLO)
-    assert request.options.timeout is UNSET
-    assert request.options.sdk_options({"A": "b"}) == {"headers": {"A": "b"}}
+    assert request.options.timeout is UNSET and request.options.total_timeout is UNSET
+    plan = CallPlan.make(
+        GatewaySettings(timeout=7, total_timeout=70, max_retries=3), request.options
+    )
+    assert (plan.timeout, plan.bound.total, plan.max_retries) == (7.0, 70.0, 3)
 
 
 def test_timeout_none_per_call_means_wait_for_ever() -> None:
-    options = RequestOptions.take({"timeout": None})
-    assert options.sdk_options({})["timeout"] is None
+    options = RequestOptions.take({"timeout": None, "total_timeout": None})
+    plan = CallPlan.make(GatewaySettings(timeout=7, total_timeout=70), options)
+    assert (plan.timeout, plan.bound.total) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -54,6 +61,7 @@ def test_timeout_none_per_call_means_wait_for_ever() -> None:
         ({"timeout": 0}, "timeout must be a positive, finite number"),
         ({"timeout": "5"}, "timeout must be a positive, finite number"),
         ({"timeout": True}, "timeout must be a positive, finite number"),
+        ({"total_timeout": -1}, "total_timeout must be a positive, finite number"),
         ({"max_retries": -1}, "max_retries must be an integer >= 0"),
         ({"max_retries": 1.5}, "max_retries must be an integer >= 0"),
         ({"extra_headers": {"X": 1}}, "extra_headers must be a mapping"),

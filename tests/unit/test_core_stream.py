@@ -410,7 +410,7 @@ def test_malformed_event_is_a_typed_error(name: str) -> None:
 
 def test_deeply_nested_event_is_a_typed_error() -> None:
     payload = "[" * 100_000 + "]" * 100_000
-    with pytest.raises(StreamError, match="nested too deeply"):
+    with pytest.raises(InvalidResponseError, match="nested too deeply"):
         read_all(fx.event(payload))
 
 
@@ -605,11 +605,11 @@ def test_the_end_of_a_stream_without_finish_reason_says_what_was_missing() -> No
 
 def test_data_that_is_not_json_is_quoted_in_the_error() -> None:
     payload = "x" * 200
-    with pytest.raises(StreamError) as caught:
+    with pytest.raises(InvalidResponseError) as caught:
         read_all(fx.event(payload))
     assert str(caught.value) == f"The stream carried data that is not JSON: {b'x' * 120!r}"
     assert caught.value.body is None
-    with pytest.raises(StreamError) as caught:
+    with pytest.raises(InvalidResponseError) as caught:
         read_all(fx.event("[" * 100_000 + "]" * 100_000))
     assert str(caught.value) == "The stream carried JSON nested too deeply to read"
 
@@ -645,7 +645,10 @@ def test_an_error_in_the_stream_says_what_the_provider_said(
     with pytest.raises(StreamError) as caught:
         read_all(fx.event(fx.chunk({"content": "Hel"})) + data)
     error = caught.value
-    assert str(error) == f"The provider sent an error in the middle of the stream: {message}"
+    told = f" (code: {code})" if code else ""
+    assert str(error) == (
+        f"The provider behind the gateway reported an error instead of an answer: {message}{told}"
+    )
     assert (error.body, error.code) == (body, code)
 
 

@@ -1,14 +1,24 @@
 """The core's errors as langchain-core's error family (no I/O).
 
+Every core error becomes its twin: still the core class (and so the openai SDK's and
+SkillBossError), also langchain-core's class, with the core's message, fields and
+`is_retryable`, and picklable without the key. The core's classes are enumerated at run
+time, so a class added there without a twin fails here.
+
 Runs on every supported langchain-core: where the installed core predates a class
 (ModelError family: 1.6, ModelRefusalError: 1.7.5), the stand-ins must behave the same.
 """
 
 from __future__ import annotations
 
+import inspect
+import pickle
+from typing import Any
+
 import httpx
 import openai
 import pytest
+from langchain_core.exceptions import OutputParserException
 
 from langchain_skillboss import errors as lc
 from skillboss_core import errors as core
@@ -16,16 +26,65 @@ from skillboss_core.errors import map_status_error
 from skillboss_core.params import InvalidParameterError
 
 SECRET = "sk-live-never-shown-0000"
+REQUEST = httpx.Request(
+    "POST",
+    "https://api.skillboss.co/v1/chat/completions",
+    headers={"Authorization": f"Bearer {SECRET}"},
+)
 
 
-def status_error(status: int, message: str = "provider said no") -> openai.APIStatusError:
-    request = httpx.Request(
-        "POST",
-        "https://api.skillboss.co/v1/chat/completions",
-        headers={"Authorization": f"Bearer {SECRET}"},
-    )
-    response = httpx.Response(status, request=request)
+def status_error(
+    status: int, message: str = "provider said no", headers: dict[str, str] | None = None
+) -> Exception:
+    response = httpx.Response(status, headers=headers or {}, request=REQUEST)
     return map_status_error("raw", body={"error": {"message": message}}, response=response)
+
+
+def core_error_classes() -> list[type[Exception]]:
+    """Every SkillBossError subclass defined in skillboss_core.errors, and the parameter error."""
+    found: list[type[Exception]] = [InvalidParameterError]
+    pending = list(core.SkillBossError.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__ == core.__name__ and cls not in found:
+            found.append(cls)
+    return sorted(found, key=lambda cls: cls.__name__)
+
+
+CORE_ERRORS = core_error_classes()
+
+# Values for the keyword fields a core error's constructor takes, so copying them is checked.
+FIELDS = {"partial": "half an answer", "partial_text": "half", "text": "{", "code": "E42"}
+
+
+def sample(cls: type[Exception]) -> Any:
+    """An instance of `cls` with its fields set, whatever its constructor's shape; the HTTP
+    ones hold a request that carries the key."""
+    if issubclass(cls, openai.APIStatusError):
+        response = httpx.Response(418, request=REQUEST)
+        return cls("SkillBoss error (418): no", response=response, body={"message": "no"})
+    if issubclass(cls, openai.APITimeoutError):
+        return cls("The call passed its timeout", request=REQUEST)  # type: ignore[call-arg]
+    if issubclass(cls, openai.APIConnectionError):
+        return cls(message="The connection broke", request=REQUEST)
+    accepted = inspect.signature(cls.__init__).parameters
+    return cls("It went wrong", **{k: v for k, v in FIELDS.items() if k in accepted})
+
+
+def openai_bases(cls: type[Exception]) -> list[type]:
+    return [base for base in cls.__mro__ if base.__module__.split(".")[0] == "openai"]
+
+
+def assert_same_error(translated: Any, original: Any) -> None:
+    """The twin of `original`: its class, its message, every field, its retry verdict."""
+    assert type(translated) is lc.twin_class(type(original)) and translated is not original
+    assert isinstance(translated, type(original)) and isinstance(translated, core.SkillBossError)
+    assert all(isinstance(translated, base) for base in openai_bases(type(original)))
+    assert isinstance(translated, lc.ModelError)
+    assert str(translated) == str(original) and translated.args == original.args
+    assert {name: vars(translated)[name] for name in vars(original)} == vars(original)
+    assert translated.is_retryable is original.is_retryable
 
 
 @pytest.mark.parametrize(
@@ -83,7 +142,8 @@ def test_context_overflow_is_langchains_context_overflow_error() -> None:
         ),
         (core.StreamError("upstream failed"), lc.ModelAPIError, True),
         (core.IncompleteStreamError("no finish"), lc.ModelAPIError, True),
-        (core.InvalidResponseError("not json"), lc.ModelAPIError, True),
+        # The core's verdict: a 2xx that is not a chat completion is not retried.
+        (core.InvalidResponseError("not json"), lc.ModelAPIError, False),
         (core.MissingAPIKeyError("no key"), lc.ModelAuthenticationError, False),
         (InvalidParameterError("temperature must be ..."), lc.ModelInvalidRequestError, False),
     ],
@@ -97,7 +157,8 @@ def test_errors_without_a_status_join_the_family_too(
 
 
 def test_errors_outside_the_family_pass_through_unchanged() -> None:
-    for error in (core.AnswerTruncatedError("cut"), KeyError("x"), ValueError("bad")):
+    already = lc.as_langchain_error(core.AnswerTruncatedError("cut"))
+    for error in (KeyError("x"), ValueError("bad"), already):
         assert lc.as_langchain_error(error) is error
 
 
@@ -126,3 +187,112 @@ def test_a_structured_output_refusal_is_a_model_refusal_error() -> None:
     assert isinstance(error, lc.ModelRefusalError) and isinstance(error, core.RefusalError)
     assert error.refusal == "I can't help with that." and error.raw_message is None
     assert error.is_retryable is False
+
+
+@pytest.mark.parametrize("cls", CORE_ERRORS, ids=lambda cls: cls.__name__)
+def test_every_core_error_keeps_its_identity_through_langchain(cls: type[Exception]) -> None:
+    original = sample(cls)
+    assert_same_error(lc.as_langchain_error(original), original)
+    original.is_retryable = not original.is_retryable  # the instance's verdict wins too
+    assert_same_error(lc.as_langchain_error(original), original)
+
+
+@pytest.mark.parametrize("cls", CORE_ERRORS, ids=lambda cls: cls.__name__)
+def test_every_core_error_has_its_own_named_twin(cls: type[Exception]) -> None:
+    twin = lc._TWINS.get(cls)
+    assert twin is not None, f"add a twin of {cls.__name__} to langchain_skillboss.errors"
+    assert twin.__mro__[1] is cls  # the core class first: its message and fields win
+    assert twin.__module__ == lc.__name__ and twin.__qualname__ == twin.__name__
+    assert getattr(lc, twin.__name__) is twin  # so it pickles by reference
+
+
+@pytest.mark.parametrize("cls", CORE_ERRORS, ids=lambda cls: cls.__name__)
+def test_every_twin_pickles_without_the_key(cls: type[Exception]) -> None:
+    translated: Any = lc.as_langchain_error(sample(cls))
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        data = pickle.dumps(translated, protocol=protocol)
+        again = pickle.loads(data)
+        assert type(again) is type(translated)
+        assert str(again) == str(translated) and again.args == translated.args
+        assert again.is_retryable is translated.is_retryable
+        assert SECRET.encode() not in data
+        for name, value in vars(translated).items():
+            if name in ("request", "response"):  # live HTTP objects: they carry the key
+                assert getattr(again, name) is None
+            else:
+                assert getattr(again, name) == value
+
+
+def test_a_stalled_stream_is_every_kind_of_timeout() -> None:
+    translated = lc.as_langchain_error(core.StreamStalledError("no event", request=REQUEST))
+    assert type(translated) is lc.SkillBossStreamStalledError
+    for cls in (
+        core.StreamStalledError,
+        core.GatewayTimeoutError,
+        openai.APITimeoutError,
+        core.SkillBossError,
+        lc.SkillBossTimeoutError,
+        lc.ModelTimeoutError,
+    ):
+        assert isinstance(translated, cls)
+    assert translated.is_retryable is True  # type: ignore[attr-defined]
+
+
+def test_an_undocumented_status_keeps_the_cores_retry_verdict() -> None:
+    # The server's x-should-retry decides in the core; the twin does not recompute it.
+    for headers, retryable in (({"x-should-retry": "true"}, True), ({}, False)):
+        translated = lc.as_langchain_error(status_error(418, headers=headers))
+        assert type(translated) is lc.SkillBossStatusError
+        assert isinstance(translated, core.GatewayStatusError)
+        assert translated.is_retryable is retryable
+
+
+def test_the_old_names_still_work() -> None:
+    assert lc.SkillBossStreamError is lc.SkillBossUpstreamError
+    assert type(lc.as_langchain_error(core.StreamError("failed"))) is lc.SkillBossStreamError
+    assert lc.twin_class(core.GatewayTimeoutError) is lc.SkillBossTimeoutError
+    assert lc.twin_class(core.GatewayStatusError) is lc.SkillBossStatusError
+    assert lc.twin_class(core.RefusalError) is lc.StructuredOutputRefusalError
+
+
+class _NewBadRequestError(core.GatewayBadRequestError):
+    """A core class newer than the twin table."""
+
+
+class _NewError(core.SkillBossError):
+    """A direct core subclass newer than the twin table."""
+
+
+def test_a_core_class_without_a_twin_gets_its_nearest_ancestors() -> None:
+    response = httpx.Response(400, request=REQUEST)
+    bad_request = lc.as_langchain_error(_NewBadRequestError("no", response=response, body=None))
+    assert type(bad_request) is lc.SkillBossBadRequestError
+    assert isinstance(bad_request, lc.ModelInvalidRequestError)
+    other = lc.as_langchain_error(_NewError("new"))
+    assert type(other) is lc.SkillBossModelError and isinstance(other, lc.ModelError)
+
+
+def test_raw_sdk_status_errors_keep_the_sdks_retry_rule() -> None:
+    for status, retryable in ((409, True), (418, False), (502, True)):
+        raw = openai.APIStatusError(
+            "x", response=httpx.Response(status, request=REQUEST), body=None
+        )
+        translated = lc.as_langchain_error(raw)
+        assert isinstance(translated, openai.APIStatusError)
+        assert isinstance(translated, lc.ModelAPIError)
+        assert not isinstance(translated, core.SkillBossError)
+        assert translated.is_retryable is retryable  # type: ignore[attr-defined]
+
+
+def test_answer_errors_get_langchains_own_fields() -> None:
+    parse = lc.as_langchain_error(core.StructuredOutputError("not JSON", text="{"))
+    assert isinstance(parse, lc.StructuredOutputParseError)
+    assert isinstance(parse, OutputParserException)
+    assert (parse.llm_output, parse.observation, parse.send_to_llm) == ("{", None, False)
+    direct = lc.StructuredOutputParseError(core.StructuredOutputError("not JSON", text="{"))
+    assert str(direct) == str(parse) and direct.llm_output == "{"
+    refusal = lc.as_langchain_error(core.RefusalError("I can't help with that."))
+    assert isinstance(refusal, lc.StructuredOutputRefusalError) and refusal.raw_message is None
+    assert str(refusal) == str(lc.StructuredOutputRefusalError("I can't help with that."))
+    filtered = lc.as_langchain_error(core.ContentFilteredError("filtered", partial="a"))
+    assert isinstance(filtered, lc.ModelRefusalError) and filtered.raw_message is None  # type: ignore[attr-defined]
