@@ -19,7 +19,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 python_for = $(shell p=$$(pyenv prefix $(1) 2>/dev/null) && echo "$$p/bin/python" || echo python$(1))
 
 .PHONY: help venv demo test lint typecheck pytest test-python test-lowest test-newest test-openai2 \
-	python-path lock bench record record-local catalog coverage mutation clean
+	test-proxy python-path lock bench record record-local catalog coverage mutation clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,11 +47,16 @@ lint: venv ## ruff check and ruff format --check
 typecheck: venv ## mypy --strict
 	$(BIN)/mypy
 
+# The other legs pass PYTEST_ARGS='-m "not slow"': every style of the tests that wait out real
+# seconds runs here, on the locked leg, and one style per client there (pyproject.toml).
+PYTEST_ARGS ?=
+
 pytest: venv ## the whole pytest suite
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-python: ## the suite on the lock with another Python: make test-python PY=3.13
-	$(MAKE) --no-print-directory pytest PYTHON="$(call python_for,$(PY))" VENV=.venv-py$(PY)
+	$(MAKE) --no-print-directory pytest PYTHON="$(call python_for,$(PY))" VENV=.venv-py$(PY) \
+		PYTEST_ARGS='-m "not slow"'
 
 # The lowest versions pyproject.toml allows for every direct dependency (runtime and dev tools),
 # resolved afresh: proves the lower bounds are true. First the core alone (a core-only install
@@ -67,7 +72,7 @@ test-lowest: $(UV) ## the suite on the lowest allowed versions (Python LOWEST_PY
 	@VIRTUAL_ENV=.venv-lowest $(UV) pip install --quiet --resolution lowest-direct -e ".[all]" \
 		--group test --group conformance
 	@VIRTUAL_ENV=.venv-lowest $(UV) pip list | grep -E '^(openai|pydantic|langchain-core|llama-index-core) '
-	.venv-lowest/bin/python -m pytest -q
+	.venv-lowest/bin/python -m pytest -q -m "not slow"
 
 # The newest versions the ranges allow, no lock: an upstream release that breaks users shows here.
 test-newest: $(UV) ## the suite on the newest allowed versions, no lock (Python NEWEST_PY=3.13)
@@ -75,7 +80,7 @@ test-newest: $(UV) ## the suite on the newest allowed versions, no lock (Python 
 	@$(UV) venv --quiet --clear .venv-newest --python "$(call python_for,$(NEWEST_PY))"
 	@VIRTUAL_ENV=.venv-newest $(UV) pip install --quiet --refresh -e ".[all]" --group dev
 	@VIRTUAL_ENV=.venv-newest $(UV) pip list | grep -E '^(openai|pydantic|langchain-core|llama-index-core) '
-	.venv-newest/bin/python -m pytest -q
+	.venv-newest/bin/python -m pytest -q -m "not slow"
 
 # The suite on the newest openai 2.x (the lock has 3.x), everything else from the lock.
 test-openai2: $(UV) ## the suite on the newest openai 2.x, the rest locked (PY=3.12)
@@ -86,7 +91,29 @@ test-openai2: $(UV) ## the suite on the newest openai 2.x, the rest locked (PY=3
 	@VIRTUAL_ENV=.venv-openai2 $(UV) pip install --quiet -e ".[all]" --group dev "openai>=2,<3" \
 		-c .venv-openai2/constraints.txt
 	@VIRTUAL_ENV=.venv-openai2 $(UV) pip list | grep -E '^(openai|pydantic|langchain-core|llama-index-core) '
-	.venv-openai2/bin/python -m pytest -q
+	.venv-openai2/bin/python -m pytest -q -m "not slow"
+
+# Our clients through a real OpenAI-compatible proxy: LiteLLM's proxy (pinned in
+# tests/proxy/requirements.txt) on 127.0.0.1 in front of the scripted gateway, no network.
+# .venv-proxy holds the project with the lock's versions of what our code runs on (openai,
+# pydantic, jiter, the HTTP libraries, langchain-core, llama-index-core) plus LiteLLM's proxy
+# and whatever else it needs; remade when uv.lock or the pin changes. The main venv has no
+# litellm, so `make test` skips tests/proxy.
+PROXY_LOCKED := openai|pydantic|pydantic-core|jiter|httpx|httpx2|httpcore|langchain-core|llama-index-core
+
+test-proxy: $(UV) ## our clients through a LiteLLM proxy on 127.0.0.1 (.venv-proxy, about 1 minute)
+	@if [ ! -f .venv-proxy/.installed ] || [ uv.lock -nt .venv-proxy/.installed ] \
+		|| [ tests/proxy/requirements.txt -nt .venv-proxy/.installed ]; then \
+		set -e; echo "==> Creating .venv-proxy: the project on the lock's versions plus LiteLLM's proxy"; \
+		$(UV) venv --quiet --clear .venv-proxy --python "$(PYTHON)"; \
+		$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes \
+			| grep -E '^($(PROXY_LOCKED))==' > .venv-proxy/constraints.txt; \
+		VIRTUAL_ENV=.venv-proxy $(UV) pip install --quiet -e ".[all]" --group test \
+			-r tests/proxy/requirements.txt -c .venv-proxy/constraints.txt; \
+		touch .venv-proxy/.installed; \
+	fi
+	@VIRTUAL_ENV=.venv-proxy $(UV) pip list | grep -E '^(litellm|openai|pydantic|langchain-core|llama-index-core) '
+	.venv-proxy/bin/python -m pytest -q tests/proxy
 
 python-path: ## print the interpreter the legs use for PY=3.x
 	@echo "$(call python_for,$(PY))"

@@ -5,6 +5,10 @@ table, so that the offline demo shows on-topic answers: a tool call where an exa
 question its tools answer, then a sentence built from the tool results the example sent back.
 A question not in the table gets a 400 naming it, so a changed example cannot be recorded
 with a made-up answer. `make record` (a key) records the live gateway's answers instead.
+
+Embeddings need no entry here: the stand-in answers /v1/embeddings with the vectors of
+tests/support/embedder.py (a hashed bag of words), so the RAG examples really retrieve, and
+each RAG answer below restates the one document its question retrieves.
 """
 
 from __future__ import annotations
@@ -48,6 +52,16 @@ ANSWERS = (
         "How is wholesale usage billed?",
         "Per million tokens, at a contract discount on the vendor's list price, with no "
         "platform markup.",
+    ),
+    # langchain_rag.py: the answers restate the retrieved document they come from.
+    Answer(
+        "What should I do after an HTTP 402 from the gateway?",
+        "Your wholesale credits ran out: top up on the wholesale dashboard; retrying a 402 "
+        "does not help, it is never retried.",
+    ),
+    Answer(
+        "Which chunk of a streamed answer reports the token usage?",
+        "The last chunk: a streamed answer reports its token usage once, on the last chunk.",
     ),
     # llamaindex_agent.py
     Answer(

@@ -5,7 +5,10 @@
 - No key: each example replays cassettes/examples/<name>.yaml (demo/replay.py); each section
   says who recorded those answers, read from the cassette itself.
 - SKILLBOSS_RECORD=live (a key) or local: re-record the cassettes; `local` starts the
-  scripted stand-in on 127.0.0.1 answering from demo/answers.py.
+  scripted stand-in on 127.0.0.1 answering from demo/answers.py (and /v1/embeddings with
+  its hashed bag of words, tests/support/embedder.py).
+Example names as arguments run (or re-record) only those:
+`SKILLBOSS_RECORD=local python -m demo.run langchain_rag.py llamaindex_rag.py`.
 Exits non-zero if any example fails, so a broken example never passes silently.
 """
 
@@ -29,6 +32,7 @@ EXAMPLES = ROOT / "examples"
 ORDER = [
     "langchain_quickstart.py",
     "langchain_agent.py",
+    "langchain_rag.py",
     "llamaindex_rag.py",
     "llamaindex_agent.py",
     "drop_in_swap.py",
@@ -85,10 +89,20 @@ def plan() -> tuple[str, list[str], contextlib.AbstractContextManager[dict[str, 
     return headline, replay, contextlib.nullcontext({})
 
 
-def main() -> int:
-    scripts = [EXAMPLES / name for name in ORDER]
+def chosen(names: list[str]) -> list[Path]:
+    """The examples to run: those named (in ORDER's order), or every one."""
+    unknown = sorted(set(names) - set(ORDER))
+    if unknown:
+        raise SystemExit(f"no such example: {', '.join(unknown)} (known: {', '.join(ORDER)})")
+    return [EXAMPLES / name for name in ORDER if not names or name in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    scripts = chosen(sys.argv[1:] if argv is None else argv)
     headline, command, environment = plan()
     replaying = command[-1] == "demo.replay" and recording_mode() == "replay"
+    if len(scripts) < len(ORDER):
+        headline += f"\n(only {', '.join(script.name for script in scripts)})"
     print(f"{headline}\n", flush=True)
     failed = []
     with environment as extra:

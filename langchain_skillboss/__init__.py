@@ -1,4 +1,5 @@
-"""LangChain integration for the SkillBoss gateway: `ChatSkillBoss`, a drop-in for ChatOpenAI."""
+"""LangChain integration for the SkillBoss gateway: `ChatSkillBoss`, a drop-in for ChatOpenAI,
+and `SkillBossEmbeddings`, a drop-in for OpenAIEmbeddings."""
 
 # The core (and so openai) first: importing it before langchain-core measured 1.06x the
 # baseline import instead of 1.14x (benchmarks/README.md), where the interpreter's gc passes
@@ -12,6 +13,7 @@ require_framework(
 )
 
 from langchain_skillboss.chat_models import ChatSkillBoss  # noqa: E402
+from langchain_skillboss.embeddings import SkillBossEmbeddings  # noqa: E402
 from langchain_skillboss.errors import (  # noqa: E402
     StructuredOutputParseError,
     StructuredOutputRefusalError,
@@ -19,6 +21,7 @@ from langchain_skillboss.errors import (  # noqa: E402
 
 __all__ = [
     "ChatSkillBoss",
+    "SkillBossEmbeddings",
     "StructuredOutputParseError",
     "StructuredOutputRefusalError",
     "__version__",

@@ -1,5 +1,6 @@
-"""SkillBoss for LlamaIndex: `from llama_index_skillboss import SkillBoss` (or, as LlamaIndex
-integrations are usually imported, `from llama_index.llms.skillboss import SkillBoss`)."""
+"""SkillBoss for LlamaIndex: `from llama_index_skillboss import SkillBoss, SkillBossEmbedding`
+(or, as LlamaIndex integrations are usually imported, `from llama_index.llms.skillboss import
+SkillBoss` and `from llama_index.embeddings.skillboss import SkillBossEmbedding`)."""
 
 from skillboss_core import __version__
 from skillboss_core.extras import require_framework
@@ -13,6 +14,14 @@ require_framework(
 )
 
 from llama_index_skillboss.base import SkillBoss  # noqa: E402
+from llama_index_skillboss.embedding import SkillBossEmbedding  # noqa: E402
+from skillboss_core.embeddings import DEFAULT_EMBEDDING_MODEL  # noqa: E402
 from skillboss_core.request import DEFAULT_MODEL  # noqa: E402
 
-__all__ = ["DEFAULT_MODEL", "SkillBoss", "__version__"]
+__all__ = [
+    "DEFAULT_EMBEDDING_MODEL",
+    "DEFAULT_MODEL",
+    "SkillBoss",
+    "SkillBossEmbedding",
+    "__version__",
+]

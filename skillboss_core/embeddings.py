@@ -245,8 +245,11 @@ def _malformed(what: str) -> InvalidResponseError:
     return InvalidResponseError(f"The gateway answered embeddings with {what}.")
 
 
-def parse_embeddings(content: bytes, expected: int) -> EmbeddingsResult:
-    """One batch's answer, vectors in input order; `expected` is how many texts were sent."""
+def parse_embeddings(
+    content: bytes, expected: int, dimensions: int | None = None
+) -> EmbeddingsResult:
+    """One batch's answer, vectors in input order; `expected` is how many texts were sent,
+    `dimensions` the vector size asked for (a proxy that drops it must not go unnoticed)."""
     try:
         data = json.loads(content)
     except (ValueError, RecursionError):
@@ -274,6 +277,11 @@ def parse_embeddings(content: bytes, expected: int) -> EmbeddingsResult:
         # A NaN or an infinity anywhere makes the sum so (one pass in C).
         if not vector or not math.isfinite(sum(vector)):
             raise _malformed(f"data[{position}].embedding that is empty or not finite")
+        if dimensions is not None and len(vector) != dimensions:
+            raise _malformed(
+                f"{len(vector)} dimensions where dimensions={dimensions} was asked (a proxy "
+                "between may have dropped the parameter; it forwards it only for some models)"
+            )
         vectors[index] = vector
     usage = data.get("usage")
     return EmbeddingsResult(

@@ -409,7 +409,7 @@ class Gateway(ClosesConnections):
         finally:
             response.close()
         with _redacting(self.settings):
-            return parse_embeddings(data, count)
+            return parse_embeddings(data, count, request.fields.get("dimensions"))
 
     async def _aembed_once(
         self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
@@ -421,7 +421,7 @@ class Gateway(ClosesConnections):
         finally:
             await response.aclose()
         with _redacting(self.settings):
-            return parse_embeddings(data, count)
+            return parse_embeddings(data, count, request.fields.get("dimensions"))
 
     # -- models -------------------------------------------------------------------------
 

@@ -108,11 +108,12 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
 
 @pytest.fixture
 def restore_settings() -> Iterator[None]:
-    """Put LlamaIndex's global `Settings.llm` back after a test that sets it."""
+    """Put LlamaIndex's global `Settings.llm` and `Settings.embed_model` back after a test
+    that sets them."""
     from llama_index.core import Settings
 
-    saved = Settings._llm
+    saved = Settings._llm, Settings._embed_model
     try:
         yield
     finally:
-        Settings._llm = saved
+        Settings._llm, Settings._embed_model = saved

@@ -6,7 +6,9 @@ around the unchanged example). Each example's section of the output is then chec
 line saying who recorded the answers, streamed text that is the concatenation of the streamed
 deltas in its cassette, tool calls with their arguments and results (and those results sent
 back to the model), structured output, and answers that come from what the example gave the
-model. The checks read structure, not wording, so they survive a live re-record. Running them
+model: the RAG examples print, for each question, the one document retrieved (the right one),
+which is the nearest by the vectors recorded in their cassette and the only document in the
+prompt. The checks read structure, not wording, so they survive a live re-record. Running them
 as a user does (a copy in an empty folder, a key, a local server) is
 tests/integration/test_examples_as_user_code.py.
 """
@@ -14,6 +16,7 @@ tests/integration/test_examples_as_user_code.py.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import re
@@ -29,6 +32,8 @@ import yaml
 
 from demo.run import plan
 from tests.support.cassettes import ORIGIN_PREFIX
+from tests.support.embedder import cosine
+from tests.support.embeddings_wire import decode_embedding
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "examples"
@@ -108,9 +113,14 @@ def test_replay_says_whether_the_answers_are_the_live_gateways(offline: Demo) ->
     """Each section says who answered: the stand-in (not the live gateway), or, after a live
     re-record, the live gateway."""
     for name, lines in offline.sections().items():
-        stand_in = "127.0.0.1" in json.dumps(Cassette.load(Path(name).stem).interactions)
+        cassette = Cassette.load(Path(name).stem)
+        stand_in = "127.0.0.1" in json.dumps(cassette.interactions)
         if stand_in:
             assert "scripted stand-in" in lines[0] and "not the live gateway" in lines[0]
+            # ... and where its vectors came from: no embedding model.
+            if cassette.vectors():
+                assert "embeddings are a hashed bag of words" in lines[0], lines[0]
+                assert "tests/support/embedder.py" in lines[0]
         else:
             assert "the live SkillBoss gateway" in lines[0]
 
@@ -178,9 +188,43 @@ class Cassette:
         return {
             message["tool_call_id"]: message["content"]
             for body in self.bodies()
-            for message in body["messages"]
+            for message in body.get("messages", [])
             if message["role"] == "tool"
         }
+
+    def answered_texts(self) -> list[str]:
+        """The text of each answer that was not streamed."""
+        texts = []
+        for interaction in self.interactions:
+            body = interaction["response"]["body"]["string"]
+            if "data:" in body or not interaction["request"]["uri"].endswith("/completions"):
+                continue
+            texts += [c["message"]["content"] for c in json.loads(body).get("choices") or []]
+        return texts
+
+    def vectors(self) -> dict[str, list[float]]:
+        """text -> the vector its recorded embeddings answer gave it."""
+        found: dict[str, list[float]] = {}
+        for interaction in self.interactions:
+            if not interaction["request"]["uri"].endswith("/embeddings"):
+                continue
+            texts = json.loads(interaction["request"]["body"])["input"]
+            texts = [texts] if isinstance(texts, str) else texts
+            answer = json.loads(interaction["response"]["body"]["string"])
+            for item in answer["data"]:
+                found[texts[item["index"]]] = decode_embedding(item["embedding"])
+        return found
+
+    def prompt_for(self, question: str) -> str:
+        """Every message's text in the one chat request that asks `question`."""
+        prompts = [
+            "\n".join(str(m.get("content")) for m in body["messages"])
+            for body in self.bodies()
+            if "messages" in body
+            and any(question in str(m.get("content")) for m in body["messages"])
+        ]
+        assert len(prompts) == 1, f"expected one chat request asking {question!r}"
+        return prompts[0]
 
 
 @dataclass(frozen=True)
@@ -210,6 +254,23 @@ class Output:
         sent = list(self.cassette.tool_results_sent().values())
         for _name, _args, result in self.tool_calls():
             assert result in sent, f"tool result {result!r} was not sent back to the model"
+
+    def answered(self, text: str) -> None:
+        assert text, "the answer is empty"
+        assert text in self.cassette.answered_texts(), f"{text!r} is not a recorded answer"
+
+    def rag_turns(self) -> list[tuple[str, str, str, list[str]]]:
+        """(question, "answer" or "streamed", the text, the sources) of each `question:` line
+        and the two lines after it."""
+        turns = []
+        for i, line in enumerate(self.lines):
+            if not line.startswith("question: "):
+                continue
+            label, _, text = self.lines[i + 1].partition(": ")
+            assert self.lines[i + 2].startswith("sources: "), self.lines[i : i + 3]
+            sources = ast.literal_eval(self.lines[i + 2].removeprefix("sources: "))
+            turns.append((line.removeprefix("question: "), label, text.strip(), sources))
+        return turns
 
     def final_answer(self) -> str:
         """The last non-empty line, which must come after every tool line."""
@@ -247,12 +308,62 @@ def check_langchain_agent(out: Output) -> None:
     out.streamed(out.final_answer())
 
 
+# The document each RAG question must retrieve (k=1): the one that answers it.
+RIGHT_SOURCES = {
+    "langchain_rag.py": {
+        "What should I do after an HTTP 402 from the gateway?": "credits",
+        "Which chunk of a streamed answer reports the token usage?": "streaming",
+    },
+    "llamaindex_rag.py": {
+        "What does an HTTP 503 from the gateway mean?": "capacity",
+        "How is wholesale usage billed?": "billing",
+    },
+}
+
+
+def example_documents(script: str) -> dict[str, str]:
+    """id -> text of an example's DOCUMENTS (LangChain or LlamaIndex documents)."""
+    spec = importlib.util.spec_from_file_location(
+        f"example_{Path(script).stem}", EXAMPLES_DIR / script
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if script.startswith("langchain"):
+        return {doc.id: doc.page_content for doc in module.DOCUMENTS}
+    return {doc.id_: doc.text for doc in module.DOCUMENTS}
+
+
+def check_rag(out: Output, script: str) -> None:
+    """One answer, one streamed answer, each with the right document as its only source:
+    the nearest by the recorded vectors, the only document in that question's prompt."""
+    documents = example_documents(script)
+    vectors = out.cassette.vectors()
+    assert set(documents.values()) <= set(vectors), "every document was embedded"
+    turns = out.rag_turns()
+    assert [(question, label) for question, label, _, _ in turns] == list(
+        zip(RIGHT_SOURCES[script], ["answer", "streamed"], strict=True)
+    )
+    for question, label, text, sources in turns:
+        assert sources == [RIGHT_SOURCES[script][question]], f"{question}: {sources}"
+        assert len(sources) < len(documents), "retrieval chose among the documents"
+        nearest = max(documents, key=lambda d: cosine(vectors[question], vectors[documents[d]]))
+        assert sources == [nearest], "the sources printed are the ones retrieved"
+        prompt = out.cassette.prompt_for(question)
+        for name, document in documents.items():
+            assert (document in prompt) == (name in sources), f"{name} in the prompt: wrong"
+        if label == "streamed":
+            out.streamed(text)
+        else:
+            out.answered(text)
+
+
+def check_langchain_rag(out: Output) -> None:
+    check_rag(out, "langchain_rag.py")
+
+
 def check_llamaindex_rag(out: Output) -> None:
-    assert out.after("answer:")
-    assert set(ast.literal_eval(out.after("sources:"))) == {"billing", "keys", "capacity"}
-    prompts = json.dumps(out.cassette.bodies())
-    assert "lite-tier discount pool" in prompts, "the retrieved text reaches the model"
-    out.streamed(out.after("streamed:"))
+    check_rag(out, "llamaindex_rag.py")
 
 
 def check_llamaindex_agent(out: Output) -> None:
@@ -289,6 +400,7 @@ def check_drop_in_swap(out: Output) -> None:
 CHECKS: dict[str, Callable[[Output], None]] = {
     "langchain_quickstart.py": check_langchain_quickstart,
     "langchain_agent.py": check_langchain_agent,
+    "langchain_rag.py": check_langchain_rag,
     "llamaindex_rag.py": check_llamaindex_rag,
     "llamaindex_agent.py": check_llamaindex_agent,
     "drop_in_swap.py": check_drop_in_swap,

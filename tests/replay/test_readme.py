@@ -26,7 +26,7 @@ from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from langchain_skillboss import ChatSkillBoss
+from langchain_skillboss import ChatSkillBoss, SkillBossEmbeddings
 from llama_index_skillboss import SkillBoss
 from skillboss_core.params import RANGES
 from tests.support.answer_table import Answer
@@ -123,8 +123,8 @@ def test_python_block_compiles(block: Block) -> None:
 def deterministic_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """LlamaIndex names documents and nodes with uuid4 and breaks retrieval ties by id.
 
-    With MockEmbedding every node ties, so random ids would reorder the context in the
-    prompt and the replayed request would not match the recorded one.
+    Fixed ids keep every run's nodes, and any tie in retrieval, the same; the context in a
+    replayed prompt must match the recorded one.
     """
     counter = iter(range(1, 1_000_000))
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
@@ -149,6 +149,35 @@ def recorded_bodies(cassette: Any) -> list[str]:
     return [request.body.decode() if request.body else "" for request in cassette.requests]
 
 
+def embedded_texts(cassette: Any) -> set[str]:
+    """Every text the snippets sent to /embeddings."""
+    texts: set[str] = set()
+    for request in cassette.requests:
+        if request.path.endswith("/embeddings"):
+            sent = json.loads(request.body)["input"]
+            texts.update([sent] if isinstance(sent, str) else sent)
+    return texts
+
+
+def prompt_asking(cassette: Any, question: str) -> str:
+    """Every message's text of the one chat request asking `question`."""
+    prompts = [
+        "\n".join(str(message.get("content")) for message in json.loads(body)["messages"])
+        for body in recorded_bodies(cassette)
+        if '"messages"' in body and question in body
+    ]
+    assert len(prompts) == 1, f"expected one chat request asking {question!r}"
+    return prompts[0]
+
+
+def check_retrieval(cassette: Any, texts: list[str], question: str, nearest: str) -> None:
+    """The documents and the question were embedded, and the nearest document, only it,
+    reached the prompt that asks the question."""
+    assert embedded_texts(cassette) >= {*texts, question}
+    prompt = prompt_asking(cassette, question)
+    assert [text for text in texts if text in prompt] == [nearest]
+
+
 def check_langchain(scope: dict[str, Any], cassette: Any, output: str) -> None:
     reply = scope["reply"]
     assert isinstance(reply, AIMessage) and reply.text
@@ -164,19 +193,25 @@ def check_langchain(scope: dict[str, Any], cassette: Any, output: str) -> None:
     assert [m.tool_call_id for m in results] == [c["id"] for c in first_turn.tool_calls]
     assert results[0].content == "18°C and sunny"
     assert not scope["ai_msg"].tool_calls and scope["ai_msg"].text
+    # The retriever chain: the billing text, nearest the question, is what the model saw.
+    assert isinstance(scope["store"].embedding, SkillBossEmbeddings)
+    texts = scope["texts"]
+    check_retrieval(cassette, texts, "How is wholesale usage billed?", nearest=texts[0])
 
 
 def check_llamaindex(scope: dict[str, Any], cassette: Any, output: str) -> None:
     assert isinstance(Settings.llm, SkillBoss)
+    # The query engine: the 503 document, nearest the question, retrieved and answered from.
+    texts = [doc.text for doc in scope["documents"]]
+    retrieved = [source.node.get_content() for source in scope["response"].source_nodes]
+    assert retrieved == [texts[1]]
+    check_retrieval(cassette, texts, "What does an HTTP 503 mean?", nearest=texts[1])
     bodies = recorded_bodies(cassette)
-    assert all(any(doc.text in body for body in bodies) for doc in scope["documents"]), (
-        "every retrieved document reaches the prompt"
-    )
     tool_results = [
         message["content"]
         for body in bodies
         if body
-        for message in json.loads(body)["messages"]
+        for message in json.loads(body).get("messages", [])
         if message["role"] == "tool"
     ]
     assert tool_results == ["78.0"], "multiply(19.5, 4) ran and its result went back"
@@ -200,11 +235,24 @@ def check_fallbacks(scope: dict[str, Any], cassette: Any, output: str) -> None:
     assert scope["chat"].fallback_models == scope["llm"].fallback_models == ["reel-31-api"]
 
 
+def check_embeddings(scope: dict[str, Any], cassette: Any, output: str) -> None:
+    # The nearest text by the gateway's vectors is the one printed, and Settings takes ours.
+    assert output.splitlines() == ["HTTP 503 means the pool is full."]
+    assert embedded_texts(cassette) >= {
+        "SkillBoss bills wholesale usage per million tokens.",
+        "HTTP 503 means the pool is full.",
+        "What does a 503 mean?",
+    }
+    assert isinstance(scope["embeddings"], SkillBossEmbeddings)
+    assert isinstance(Settings.embed_model, scope["SkillBossEmbedding"])
+
+
 SECTION_CHECKS: dict[str, Callable[[dict[str, Any], Any, str], None]] = {
     "langchain-quickstart": check_langchain,
     "llamaindex-quickstart": check_llamaindex,
     "configuration": check_configuration,
     "fallbacks": check_fallbacks,
+    "embeddings": check_embeddings,
 }
 
 
@@ -227,10 +275,12 @@ README_ANSWERS = (
     ),
     Answer("Ada Lovelace was 36 years old.", json.dumps({"name": "Ada Lovelace", "age": 36})),
     Answer("Say hello in French.", "Bonjour !"),
+    # The RAG snippets: the answer restates the one document retrieved for the question.
     Answer(
         "What does an HTTP 503 mean?",
         "The gateway's lite-tier pool is out of capacity.",
     ),
+    Answer("How is wholesale usage billed?", "Per million tokens, with no markup."),
     Answer(
         "What is 19.5 times 4?",
         lambda results: f"19.5 times 4 is {results['multiply']}.",
@@ -376,6 +426,17 @@ def test_what_does_not_carry_over_to_skillboss_is_refused_by_name() -> None:
 # ---- commands, extras and versions the README promises exist --------------------------------
 
 
+def test_the_examples_table_lists_every_example_in_demo_order() -> None:
+    from demo.run import ORDER
+
+    rows = table_rows(section_text("Try the examples"), "example")
+    assert [row[0] for row in rows] == [f"`examples/{name}`" for name in ORDER]
+    assert sorted(ORDER) == sorted(path.name for path in (ROOT / "examples").glob("*.py"))
+    for name, _shows, needs in rows:
+        extra = "llama-index" if "llamaindex" in name else "langchain"
+        assert needs == f"`[{extra}]`", name
+
+
 def test_make_targets_and_extras_exist() -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
@@ -416,7 +477,7 @@ def test_compatibility_matrix_matches_pyproject() -> None:
 def test_every_ci_leg_in_the_readme_runs_in_ci() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     legs = table_rows(CONTRIBUTING.read_text(encoding="utf-8"), "leg")
-    assert {leg[0] for leg in legs} == {"locked", "openai 2.x", "lowest", "newest"}
+    assert {leg[0] for leg in legs} == {"locked", "openai 2.x", "lowest", "newest", "proxy"}
     for _leg, target, *_rest in legs:
         for command in re.findall(r"`(make [^`]+)`", target):
             assert command.split(" PY=")[0] in ci, f"{command} is not run by .ci/run"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.support.embedder import DESCRIPTION as EMBEDDER_DESCRIPTION
 from tests.support.wire import message_text
 
 RECORD_MODE_ENV = "SKILLBOSS_RECORD"
@@ -64,13 +65,18 @@ def _scrub_request(request: Any) -> Any:
 
 
 def cassette_origin(cassette: dict[str, Any]) -> str:
-    """Who answered the requests in a cassette, read from the hosts it recorded."""
-    hosts = {urlsplit(i["request"]["uri"]).hostname for i in cassette.get("interactions", [])}
+    """Who answered the requests in a cassette, read from the hosts it recorded, and, when
+    the stand-in answered embeddings requests, what made its vectors (not a model)."""
+    uris = [urlsplit(i["request"]["uri"]) for i in cassette.get("interactions", [])]
+    hosts = {uri.hostname for uri in uris}
     if hosts and hosts <= set(LOCAL_HOSTS):
-        return (
+        origin = (
             "the project's scripted stand-in for the gateway (a local test server), "
             "not the live gateway"
         )
+        if any(uri.path.rstrip("/").endswith("/embeddings") for uri in uris):
+            origin += f"; its embeddings are a {EMBEDDER_DESCRIPTION}"
+        return origin
     if hosts == {PUBLIC_HOST}:
         return f"the live SkillBoss gateway ({PUBLIC_HOST})"
     return "hosts: " + ", ".join(sorted(str(host) for host in hosts))
@@ -158,12 +164,27 @@ def _tool(tool: Any) -> Any:
     return (function.get("name"), names)
 
 
+def _asked_embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    """What an embeddings request asks: the model, the texts in order, exactly (a vector is a
+    function of its exact text; one string is a list of one), the dimensions, and how the
+    vectors travel (absent is "float", the API's default): a base64 answer replayed to a float
+    request would decode as garbage. Left out: `user`, key order and spacing."""
+    texts = body.get("input")
+    return {
+        "model": body.get("model"),
+        "input": [texts] if isinstance(texts, str) else texts,
+        "dimensions": body.get("dimensions"),
+        "encoding_format": body.get("encoding_format") or "float",
+    }
+
+
 def asked(request: Any) -> Any:
     """What a request asks, which is what replay matches on: the model; streaming and its
     usage chunk; each message's role, name, text, media parts and tool calls; the tools and
     their parameters; the answer format; the options that shape an answer (ANSWER_SHAPING).
     Left out, so the adapters may change them without a re-record: ids (tool-call ids are
-    random in some suites), descriptions and schema details, key order and whitespace."""
+    random in some suites), descriptions and schema details, key order and whitespace.
+    An embeddings body (`input`, no `messages`) asks what `_asked_embeddings` says."""
     raw = request.body
     if raw is None or raw == b"":
         return None
@@ -174,6 +195,8 @@ def asked(request: Any) -> Any:
         return text
     if not isinstance(body, dict):
         return body
+    if "input" in body and "messages" not in body:
+        return _asked_embeddings(body)
     messages = body.get("messages")
     messages = messages if isinstance(messages, list) else []
     tools = body.get("tools")

@@ -127,3 +127,67 @@ def test_two_images_differ_by_what_they_carry() -> None:
 def test_bodies_that_are_not_json_match_as_text() -> None:
     assert asked(Request(b"not json")) == "not json"
     assert asked(Request(b"")) is None
+
+
+# ---- embeddings requests --------------------------------------------------------------------
+
+EMBEDDINGS: dict[str, Any] = {
+    "model": "openai/text-embedding-3-small",
+    "input": ["Paris is in France.", "Rome is in Italy."],
+    "encoding_format": "base64",
+}
+
+
+def embeddings(**changes: Any) -> dict[str, Any]:
+    body = {**EMBEDDINGS, **changes}
+    return {key: value for key, value in body.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("body", "same_as"),
+    [
+        (embeddings(user="someone"), EMBEDDINGS),  # who asks does not change a vector
+        (embeddings(input="Paris is in France."), embeddings(input=["Paris is in France."])),
+        (embeddings(encoding_format=None), embeddings(encoding_format="float")),  # the default
+    ],
+    ids=["user", "one-string-is-a-list-of-one", "float-is-the-default"],
+)
+def test_an_embeddings_request_spelled_differently_still_matches(
+    body: dict[str, Any], same_as: dict[str, Any]
+) -> None:
+    assert asked(request(body)) == asked(request(same_as))
+
+
+def test_embeddings_key_order_and_spacing_do_not_matter() -> None:
+    assert asked(request(EMBEDDINGS, sort_keys=True, indent=2)) == asked(request(EMBEDDINGS))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        embeddings(model="openai/text-embedding-3-large"),
+        embeddings(input=["Paris is in France."]),  # fewer texts
+        embeddings(input=["Rome is in Italy.", "Paris is in France."]),  # another order
+        embeddings(input=["Paris is in France!", "Rome is in Italy."]),  # another text
+        embeddings(input=["Paris  is in France.", "Rome is in Italy."]),  # the exact text
+        embeddings(dimensions=256),
+        embeddings(encoding_format="float"),  # a base64 answer would not decode as floats
+    ],
+    ids=["model", "fewer", "order", "text", "spacing", "dimensions", "encoding"],
+)
+def test_a_different_embeddings_request_does_not_match(body: dict[str, Any]) -> None:
+    assert asked(request(body)) != asked(request(EMBEDDINGS))
+
+
+def test_what_an_embeddings_request_asks() -> None:
+    assert asked(request(embeddings(dimensions=256))) == {
+        "model": "openai/text-embedding-3-small",
+        "input": ["Paris is in France.", "Rome is in Italy."],
+        "dimensions": 256,
+        "encoding_format": "base64",
+    }
+
+
+def test_an_embeddings_request_never_matches_a_chat_request() -> None:
+    chat = {"model": EMBEDDINGS["model"], "messages": [{"role": "user", "content": "Paris"}]}
+    assert asked(request(embeddings(input="Paris"))) != asked(request(chat))

@@ -165,6 +165,13 @@ def test_an_answer_that_is_not_vectors_is_a_typed_error(
         parse_embeddings(content, expected)
 
 
+def test_vectors_of_another_size_than_asked_are_refused() -> None:
+    content = answer({"index": 0, "embedding": [0.5] * 8})
+    with pytest.raises(InvalidResponseError, match="8 dimensions where dimensions=4 was asked"):
+        parse_embeddings(content, 1, dimensions=4)
+    assert len(parse_embeddings(content, 1, dimensions=8).vectors[0]) == 8
+
+
 def test_nan_in_an_answer_is_refused() -> None:
     content = b'{"data": [{"index": 0, "embedding": [0.5, NaN]}]}'
     with pytest.raises(InvalidResponseError, match="not finite"):

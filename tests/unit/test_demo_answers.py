@@ -48,11 +48,24 @@ def test_an_unscripted_question_is_refused_not_made_up() -> None:
 
 
 def test_rag_answers_restate_the_documents_they_answer_from() -> None:
-    rag = SOURCES["llamaindex_rag.py"]
-    for question, fact in [
-        ("What does an HTTP 503 from the gateway mean?", "lite-tier discount pool"),
-        ("How is wholesale usage billed?", "contract discount"),
+    for script, question, fact in [
+        (
+            "llamaindex_rag.py",
+            "What does an HTTP 503 from the gateway mean?",
+            "lite-tier discount pool",
+        ),
+        ("llamaindex_rag.py", "How is wholesale usage billed?", "contract discount"),
+        (
+            "langchain_rag.py",
+            "What should I do after an HTTP 402 from the gateway?",
+            "wholesale credits ran out",
+        ),
+        (
+            "langchain_rag.py",
+            "Which chunk of a streamed answer reports the token usage?",
+            "reports its token usage once, on the last chunk",
+        ),
     ]:
         reply = reply_for({"messages": [{"role": "user", "content": question}]})
         assert reply is not None and reply.content is not None
-        assert fact in reply.content and fact in rag
+        assert fact in reply.content and fact in SOURCES[script]

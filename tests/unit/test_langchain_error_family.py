@@ -41,13 +41,16 @@ def status_error(
 
 
 def core_error_classes() -> list[type[Exception]]:
-    """Every SkillBossError subclass defined in skillboss_core.errors, and the parameter error."""
+    """Every SkillBossError subclass the core defines (skillboss_core.errors, params,
+    embeddings, ...), imported through the package so none is missed."""
+    import skillboss_core  # noqa: F401  (every module that defines an error)
+
     found: list[type[Exception]] = [InvalidParameterError]
     pending = list(core.SkillBossError.__subclasses__())
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.__module__ == core.__name__ and cls not in found:
+        if cls.__module__.startswith("skillboss_core.") and cls not in found:
             found.append(cls)
     return sorted(found, key=lambda cls: cls.__name__)
 
@@ -55,7 +58,14 @@ def core_error_classes() -> list[type[Exception]]:
 CORE_ERRORS = core_error_classes()
 
 # Values for the keyword fields a core error's constructor takes, so copying them is checked.
-FIELDS = {"partial": "half an answer", "partial_text": "half", "text": "{", "code": "E42"}
+FIELDS = {
+    "partial": "half an answer",
+    "partial_text": "half",
+    "text": "{",
+    "code": "E42",
+    "position": 3,
+    "limit": 8191,
+}
 
 
 def sample(cls: type[Exception]) -> Any:
