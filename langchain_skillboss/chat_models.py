@@ -47,17 +47,17 @@ from langchain_skillboss.structured import (
 )
 from langchain_skillboss.tokens import count_messages, count_text, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
-from skillboss_core import API_KEY_ENV, ChatParams, Gateway, GatewaySettings
+from skillboss_core import API_KEY_ENV, ChatParams, Gateway
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
 from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
 from skillboss_core.field_names import accepted_names
-from skillboss_core.options import OPTION_NAMES, RequestOptions
+from skillboss_core.options import OPTION_NAMES
 from skillboss_core.request import (
     DEFAULT_MODEL,
     PASSTHROUGH_FIELDS,
     ChatRequest,
-    request_values,
+    split_values,
 )
 from skillboss_core.reuse import shared_gateway
 from skillboss_core.secrets import masked_headers, public_headers, refuse_secret_names
@@ -454,13 +454,7 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
     def _validate_now(self) -> Self:
         """Fail on bad parameters and settings now, not at the first call."""
         self._params(None, {})
-        GatewaySettings(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self._max_retries,
-            default_headers=self.default_headers,
-        )
+        _ = self.gateway  # the connection settings, validated once per distinct set
         return self
 
     @property
@@ -639,8 +633,7 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
     ) -> ChatParams:
         """The validated parameters alone (construction-time checks, bind_tools)."""
         values = self._param_values(stop, overrides, strict=strict)
-        RequestOptions.take(values)  # validated here, sent per request (see ChatRequest)
-        return ChatParams.parse(request_values(values))
+        return split_values(values)[0]  # the options are validated too, sent per request
 
     def _prepare(
         self,

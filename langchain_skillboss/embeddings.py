@@ -28,7 +28,7 @@ from pydantic import (
 from typing_extensions import Self
 
 from langchain_skillboss.errors import model_errors
-from skillboss_core import API_KEY_ENV, BASE_URL_ENV, Gateway, GatewaySettings
+from skillboss_core import API_KEY_ENV, BASE_URL_ENV, Gateway
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
 from skillboss_core.embeddings import (
@@ -222,13 +222,7 @@ class SkillBossEmbeddings(Serializable, Embeddings, ClosesConnections):
     def _validate_now(self) -> Self:
         """Fail on bad parameters and settings now, not at the first call."""
         self._request(None)
-        GatewaySettings(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self._max_retries,
-            default_headers=self.default_headers,
-        )
+        _ = self.gateway  # the connection settings, validated once per distinct set
         return self
 
     @property

@@ -30,8 +30,7 @@ from langchain_core import exceptions as lc_exceptions
 from langchain_core.exceptions import OutputParserException
 
 from skillboss_core import errors as core
-from skillboss_core.embeddings import EmbeddingInputTooLongError
-from skillboss_core.params import InvalidParameterError
+from skillboss_core.errors import EmbeddingInputTooLongError, InvalidParameterError
 
 if TYPE_CHECKING:
     from langchain_core.exceptions import (

@@ -9,6 +9,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from skillboss_core import InvalidParameterError
+from skillboss_core.params import TOOL_CHOICE_SYNONYMS, TOOL_CHOICE_WORDS
 from skillboss_core.wire import normalize_tool_choice, strict_tool
 
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
@@ -50,6 +51,6 @@ def wire_tool_choice(choice: ToolChoice, tools: Sequence[Mapping[str, Any]]) -> 
     """
     if isinstance(choice, Mapping) and "name" not in choice and "function" not in choice:
         kind = choice.get("type")
-        if kind in ("any", "auto", "none", "required"):
+        if kind in TOOL_CHOICE_WORDS or kind in TOOL_CHOICE_SYNONYMS:
             choice = str(kind)
     return normalize_tool_choice(choice, tool_names(tools))

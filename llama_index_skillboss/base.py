@@ -59,9 +59,7 @@ from llama_index_skillboss.tools import (
     tool_specs,
 )
 from skillboss_core import (
-    ChatParams,
     Gateway,
-    GatewaySettings,
     InvalidParameterError,
     ModelInfo,
 )
@@ -70,8 +68,7 @@ from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
 from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
 from skillboss_core.field_names import accepted_names
-from skillboss_core.options import RequestOptions
-from skillboss_core.request import DEFAULT_MODEL, ChatRequest, request_values
+from skillboss_core.request import DEFAULT_MODEL, ChatRequest, split_values
 from skillboss_core.reuse import shared_gateway
 from skillboss_core.secrets import public_headers, refuse_secret_names
 from skillboss_core.settings import (
@@ -307,10 +304,9 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         """Fail on bad values now, naming them, rather than at the first request. Here, not
         in a model validator, so the error stays an InvalidParameterError (pydantic would
         wrap it in a ValidationError)."""
-        self._settings()
+        self._gateway()  # the connection settings, validated once per distinct set
         values = self._param_values({})
-        RequestOptions.take(values)  # validated now, sent per request (see ChatRequest)
-        ChatParams.parse(request_values(values))
+        split_values(values)  # parameters and per-request options, validated now
         if not self.is_chat_model:
             logger.warning("SkillBoss always uses /chat/completions; is_chat_model is ignored")
 
@@ -375,18 +371,6 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         return self._gateway().lookup(self.model)
 
     # -- gateway plumbing ----------------------------------------------------------------
-
-    def _settings(self) -> GatewaySettings:
-        try:
-            return GatewaySettings(
-                api_key=self.api_key,
-                base_url=self.api_base,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                default_headers=self.default_headers,
-            )
-        except ValueError as exc:
-            raise InvalidParameterError(_first_error(exc)) from None
 
     def _client(self) -> Gateway:
         """The gateway to call, once a key is known."""
@@ -666,8 +650,8 @@ def _first_error(exc: ValueError) -> str:
     """A readable message from a pydantic ValidationError (or any ValueError)."""
     errors = getattr(exc, "errors", None)
     details = errors() if callable(errors) else None
-    if not details:
-        return str(exc)
+    if not details:  # the core's own error, in the core's names
+        return str(exc).replace("base_url", "api_base")
     first = details[0]
     where = ".".join(str(part) for part in first.get("loc", ())).replace("base_url", "api_base")
     message = str(first.get("msg", exc)).removeprefix("Value error, ")

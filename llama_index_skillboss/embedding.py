@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from llama_index_skillboss.base import _first_error
-from skillboss_core import Gateway, GatewaySettings, InvalidParameterError
+from skillboss_core import Gateway, InvalidParameterError
 from skillboss_core.clients import ClientPool
 from skillboss_core.closing import ClosesConnections
 from skillboss_core.embeddings import (
@@ -228,7 +228,7 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
     def _check_now(self) -> None:
         """Fail on bad values now, naming them, rather than at the first request (an
         InvalidParameterError: pydantic would wrap it in a ValidationError)."""
-        self._settings()
+        self._gateway()  # the connection settings, validated once per distinct set
         self._request()
 
     @model_validator(mode="before")
@@ -278,18 +278,6 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
         return "SkillBossEmbedding"
 
     # -- gateway plumbing ----------------------------------------------------------------
-
-    def _settings(self) -> GatewaySettings:
-        try:
-            return GatewaySettings(
-                api_key=self.api_key,
-                base_url=self.api_base,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                default_headers=self.default_headers,
-            )
-        except ValueError as exc:
-            raise InvalidParameterError(_first_error(exc)) from None
 
     def _gateway(self) -> Gateway:
         """The core gateway for the current settings (shared by instances with equal ones,

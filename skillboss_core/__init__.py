@@ -17,11 +17,11 @@ from skillboss_core.catalog import (
 )
 from skillboss_core.embeddings import (
     DEFAULT_EMBEDDING_MODEL,
-    EmbeddingInputTooLongError,
     EmbeddingsRequest,
     EmbeddingsResult,
 )
 from skillboss_core.errors import (
+    EmbeddingInputTooLongError,
     GatewayAuthenticationError,
     GatewayBadRequestError,
     GatewayCapacityError,

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skillboss_core.catalog import EmbeddingModelInfo, lookup_embedding
+
+# EmbeddingInputTooLongError is imported here for the import path it had first.
+from skillboss_core.errors import EmbeddingInputTooLongError as EmbeddingInputTooLongError
 from skillboss_core.errors import InvalidResponseError
 from skillboss_core.options import NO_OPTIONS, RequestOptions
 from skillboss_core.params import InvalidParameterError
@@ -41,16 +44,6 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 _ENCODINGS = ("float", "base64")
 _FIELDS = frozenset({"model", "dimensions", "encoding_format", "user"})
-
-
-class EmbeddingInputTooLongError(InvalidParameterError):
-    """A text cannot fit the embedding model's input window; nothing was sent. Split the
-    text into smaller chunks (a text splitter, or a smaller chunk size) first."""
-
-    def __init__(self, message: str, *, position: int, limit: int) -> None:
-        super().__init__(message)
-        self.position = position
-        self.limit = limit
 
 
 @dataclass(slots=True)

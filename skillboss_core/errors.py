@@ -29,6 +29,20 @@ class SkillBossError(Exception):
     is_retryable: bool = False
 
 
+class InvalidParameterError(SkillBossError, ValueError):
+    """A parameter is outside what the gateway accepts; nothing was sent."""
+
+
+class EmbeddingInputTooLongError(InvalidParameterError):
+    """A text cannot fit the embedding model's input window; nothing was sent. Split the
+    text into smaller chunks (a text splitter, or a smaller chunk size) first."""
+
+    def __init__(self, message: str, *, position: int, limit: int) -> None:
+        super().__init__(message)
+        self.position = position
+        self.limit = limit
+
+
 class MissingAPIKeyError(SkillBossError, ValueError):
     """No wholesale key was configured; raised at call time, never at import or construction."""
 

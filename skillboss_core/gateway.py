@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -41,14 +40,14 @@ from skillboss_core.stream import AsyncChatStream, ChatStream, StreamAccumulator
 from skillboss_core.transport import (
     CallPlan,
     Transport,
+    afalling_back,
     aread_body,
     aretrying,
+    falling_back,
     read_body,
     reading,
     retrying,
 )
-
-logger = logging.getLogger("skillboss_core")
 
 _PATH = "/chat/completions"
 _EMBEDDINGS = "/embeddings"
@@ -67,6 +66,11 @@ def encode_body(body: dict[str, Any]) -> bytes:
 
 # What the send methods take: a ChatRequest, or a ready body (tests, benchmarks, tools).
 Call: TypeAlias = ChatRequest | dict[str, Any]
+# A stream attempt opened up to its first chunk: the accumulator, the rest, the first.
+_Opened: TypeAlias = tuple[StreamAccumulator, Iterator[StreamChunk], StreamChunk | None]
+_AsyncOpened: TypeAlias = tuple[
+    StreamAccumulator, AsyncGenerator[StreamChunk, None], StreamChunk | None
+]
 
 
 def _attempts(call: Call, fallback_models: Sequence[str], *, stream: bool) -> list[dict[str, Any]]:
@@ -81,12 +85,6 @@ def _attempts(call: Call, fallback_models: Sequence[str], *, stream: bool) -> li
 
 def _options(call: Call) -> RequestOptions:
     return call.options if isinstance(call, ChatRequest) else NO_OPTIONS
-
-
-def _log_fallback(body: dict[str, Any], error: Exception) -> None:
-    logger.warning(
-        "model %s failed (%s); falling back to the next model", body["model"], type(error).__name__
-    )
 
 
 @contextmanager
@@ -136,34 +134,27 @@ class Gateway(ClosesConnections):
 
     def complete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
         """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools)."""
-        attempts = _attempts(call, fallback_models, stream=False)
         options = _options(call)
         plan = CallPlan.make(self.settings, options)
-        for position, body in enumerate(attempts):
-            content = encode_body(body)
-            try:
-                return retrying(plan, partial(self._complete_once, body, content, options, plan))
-            except Exception as error:
-                if position == len(attempts) - 1 or not plan.falls_back(error):
-                    raise
-                _log_fallback(body, error)
-        raise AssertionError("unreachable")
+
+        def attempt(body: dict[str, Any]) -> ChatResult:
+            return retrying(
+                plan, partial(self._complete_once, body, encode_body(body), options, plan)
+            )
+
+        return falling_back(plan, _attempts(call, fallback_models, stream=False), attempt)[1]
 
     async def acomplete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
-        attempts = _attempts(call, fallback_models, stream=False)
         options = _options(call)
         plan = CallPlan.make(self.settings, options)
-        for position, body in enumerate(attempts):
-            content = encode_body(body)
-            try:
-                return await aretrying(
-                    plan, partial(self._acomplete_once, body, content, options, plan)
-                )
-            except Exception as error:
-                if position == len(attempts) - 1 or not plan.falls_back(error):
-                    raise
-                _log_fallback(body, error)
-        raise AssertionError("unreachable")
+
+        async def attempt(body: dict[str, Any]) -> ChatResult:
+            return await aretrying(
+                plan, partial(self._acomplete_once, body, encode_body(body), options, plan)
+            )
+
+        bodies = _attempts(call, fallback_models, stream=False)
+        return (await afalling_back(plan, bodies, attempt))[1]
 
     def _complete_once(
         self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
@@ -203,28 +194,19 @@ class Gateway(ClosesConnections):
         self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
     ) -> Iterator[StreamChunk]:
         plan = CallPlan.make(self.settings, options)
-        for position, body in enumerate(attempts):
-            content = encode_body(body)
-            try:
-                answer, chunks, first = retrying(
-                    plan, partial(self._open_stream, content, options, plan)
-                )
-            except Exception as error:
-                if position == len(attempts) - 1 or not plan.falls_back(error):
-                    raise
-                _log_fallback(body, error)
-                continue
-            if first is None:
-                return
-            source.answer, source.model = answer, body["model"]
-            first.requested_model = body["model"]
-            yield first
-            yield from chunks
-            return
 
-    def _open_stream(
-        self, content: bytes, options: RequestOptions, plan: CallPlan
-    ) -> tuple[StreamAccumulator, Iterator[StreamChunk], StreamChunk | None]:
+        def attempt(body: dict[str, Any]) -> _Opened:
+            return retrying(plan, partial(self._open_stream, encode_body(body), options, plan))
+
+        body, (answer, chunks, first) = falling_back(plan, attempts, attempt)
+        if first is None:
+            return
+        source.answer, source.model = answer, body["model"]
+        first.requested_model = body["model"]
+        yield first
+        yield from chunks
+
+    def _open_stream(self, content: bytes, options: RequestOptions, plan: CallPlan) -> _Opened:
         """One attempt, up to its first chunk (what a retry may repeat)."""
         answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
         chunks = self._stream_once(content, answer, options, plan.waits(streaming=True))
@@ -240,32 +222,27 @@ class Gateway(ClosesConnections):
         self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
     ) -> AsyncIterator[StreamChunk]:
         plan = CallPlan.make(self.settings, options)
-        for position, body in enumerate(attempts):
-            content = encode_body(body)
-            try:
-                answer, chunks, first = await aretrying(
-                    plan, partial(self._aopen_stream, content, options, plan)
-                )
-            except Exception as error:
-                if position == len(attempts) - 1 or not plan.falls_back(error):
-                    raise
-                _log_fallback(body, error)
-                continue
-            try:
-                if first is None:
-                    return
-                source.answer, source.model = answer, body["model"]
-                first.requested_model = body["model"]
-                yield first
-                async for chunk in chunks:
-                    yield chunk
-            finally:
-                await chunks.aclose()
-            return
+
+        async def attempt(body: dict[str, Any]) -> _AsyncOpened:
+            return await aretrying(
+                plan, partial(self._aopen_stream, encode_body(body), options, plan)
+            )
+
+        body, (answer, chunks, first) = await afalling_back(plan, attempts, attempt)
+        try:
+            if first is None:
+                return
+            source.answer, source.model = answer, body["model"]
+            first.requested_model = body["model"]
+            yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()
 
     async def _aopen_stream(
         self, content: bytes, options: RequestOptions, plan: CallPlan
-    ) -> tuple[StreamAccumulator, AsyncGenerator[StreamChunk, None], StreamChunk | None]:
+    ) -> _AsyncOpened:
         answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
         chunks = self._astream_once(content, answer, options, plan.waits(streaming=True))
         try:

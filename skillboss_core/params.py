@@ -12,12 +12,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from skillboss_core.errors import SkillBossError
+# InvalidParameterError lives with the other errors; imported here for the old import path.
+from skillboss_core.errors import InvalidParameterError as InvalidParameterError
 
 ReasoningEffort = Literal["minimal", "low", "medium", "high"]
 MAX_STOP_STRINGS = 4
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-_TOOL_CHOICE_WORDS = ("auto", "none", "required")
+# The tool_choice words the wire takes, the other spellings users bring for them (LangChain's
+# and Anthropic's "any"), and the words that mean nothing without tools (dropped then).
+TOOL_CHOICE_WORDS = ("auto", "none", "required")
+TOOL_CHOICE_SYNONYMS = {"any": "required"}
+IDLE_TOOL_CHOICES = ("auto", "none")
 
 # name -> (low, high, human description) for the numeric ranges the gateway documents.
 RANGES: dict[str, tuple[float | None, float | None, str]] = {
@@ -29,10 +34,6 @@ RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "max_tokens": (1, None, "a positive integer"),
     "max_completion_tokens": (1, None, "a positive integer"),
 }
-
-
-class InvalidParameterError(SkillBossError, ValueError):
-    """A parameter is outside what the gateway accepts; nothing was sent."""
 
 
 class ChatParams(BaseModel):
@@ -157,7 +158,7 @@ def _check_tool(tool: Mapping[str, Any], position: int) -> str:
 
 def _check_tool_choice(choice: str | Mapping[str, Any], names: list[str]) -> None:
     if isinstance(choice, str):
-        if choice not in _TOOL_CHOICE_WORDS:
+        if choice not in TOOL_CHOICE_WORDS:
             raise InvalidParameterError(
                 f"tool_choice must be 'auto', 'none', 'required' or "
                 f"{{'type': 'function', 'function': {{'name': ...}}}}, got {choice!r}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skillboss_core.options import NO_OPTIONS, RequestOptions
-from skillboss_core.params import ChatParams, InvalidParameterError
+from skillboss_core.params import IDLE_TOOL_CHOICES, ChatParams, InvalidParameterError
 
 DEFAULT_MODEL = "openai/gpt-5.4-mini"
 # Chat Completions request fields the core does not model: given by name (per call, or in an
@@ -34,8 +34,6 @@ PASSTHROUGH_FIELDS = frozenset(
         "web_search_options",
     }
 )
-# tool_choice values that only make sense next to tools; without tools they mean nothing.
-_IDLE_TOOL_CHOICES = ("auto", "none")
 
 
 def without_idle_tool_fields(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,7 +46,7 @@ def without_idle_tool_fields(values: Mapping[str, Any]) -> dict[str, Any]:
     if not clean.get("tools"):
         clean["tools"] = None
         clean["parallel_tool_calls"] = None
-        if clean.get("tool_choice") in _IDLE_TOOL_CHOICES:
+        if clean.get("tool_choice") in IDLE_TOOL_CHOICES:
             clean["tool_choice"] = None
     return clean
 
@@ -63,6 +61,14 @@ def request_values(values: Mapping[str, Any]) -> dict[str, Any]:
         extra[name] = clean.pop(name)
     clean["extra_body"] = extra or None
     return without_idle_tool_fields(clean)
+
+
+def split_values(values: Mapping[str, Any]) -> tuple[ChatParams, RequestOptions]:
+    """The one place an adapter's values are split: how to send (timeouts, retries, headers,
+    query: RequestOptions) and what to ask (ChatParams), both validated."""
+    values = dict(values)
+    options = RequestOptions.take(values)
+    return ChatParams.parse(request_values(values)), options
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +93,7 @@ class ChatRequest:
         (timeout, max_retries, extra_headers, extra_query) among `values` go to `options`."""
         if not messages:
             raise InvalidParameterError("messages must hold at least one message")
-        values = dict(values)
-        options = RequestOptions.take(values)
-        params = ChatParams.parse(request_values(values))
+        params, options = split_values(values)
         return cls(params, tuple(messages), tuple(fallback_models), options)
 
     @property

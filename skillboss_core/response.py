@@ -134,7 +134,8 @@ def logprob_entries(value: Any, *, stream: bool = False) -> list[dict[str, Any]]
 
 
 def reasoning_of(message: dict[str, Any]) -> str | None:
-    """DeepSeek says `reasoning_content`; OpenRouter and Groq say `reasoning`."""
+    """The reasoning text of a message or a stream delta: DeepSeek says `reasoning_content`,
+    OpenRouter and Groq say `reasoning`."""
     value = message.get("reasoning_content")
     if value is None:
         value = message.get("reasoning")
@@ -214,14 +215,24 @@ def parse_completion(data: dict[str, Any]) -> ChatResult:
     )
 
 
+def first_choice(choices: list[Any], *, stream: bool = False) -> dict[str, Any] | None:
+    """The choice with index 0, for bodies and stream events alike: n > 1 answers may list
+    their choices in any order (streams interleave them); no `index` counts as 0."""
+    for choice in choices:
+        if not isinstance(choice, dict):
+            raise malformed("a choice is not an object", stream=stream)
+    return next((c for c in choices if c.get("index", 0) == 0), None)
+
+
 def _first_choice(choices: Any) -> dict[str, Any]:
     if choices is None or choices == []:
         raise InvalidResponseError("The gateway answered without any choices")
     if not isinstance(choices, list):
         raise malformed("`choices` is not a list")
-    if not isinstance(choices[0], dict):
-        raise malformed("`choices[0]` is not an object")
-    return choices[0]
+    choice = first_choice(choices)
+    if choice is None:
+        raise malformed("no choice with index 0")
+    return choice
 
 
 def _tool_calls(calls: Any) -> list[ToolCall]:

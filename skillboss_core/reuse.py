@@ -73,7 +73,8 @@ def _first_problem(exc: ValidationError) -> str:
     """A setting's problem in words, never its value (it may be the key)."""
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ())) or "settings"
-    return f"{where}: {str(error.get('msg', 'invalid')).removeprefix('Value error, ')}"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return message if message.startswith(where) else f"{where}: {message}"
 
 
 def forget_shared_gateways() -> None:

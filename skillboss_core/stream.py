@@ -21,10 +21,12 @@ from skillboss_core.response import (
     arguments_text,
     carries_error,
     content_text,
+    first_choice,
     logprob_entries,
     malformed,
     object_or_empty,
     optional_text,
+    reasoning_of,
     reported_error,
     too_large,
     whole_or_none,
@@ -233,14 +235,6 @@ class CallSoFar:
     carry: _Carry = field(default_factory=_Carry)
 
 
-def _first_choice(choices: list[Any]) -> dict[str, Any] | None:
-    """The choice with index 0 (n > 1 streams interleave their choices)."""
-    for choice in choices:
-        if not isinstance(choice, dict):
-            raise malformed("a choice is not an object", stream=True)
-    return next((c for c in choices if c.get("index", 0) == 0), None)
-
-
 class StreamAccumulator:
     """Turns SSE events into StreamChunks and keeps what is needed for the whole answer.
 
@@ -341,14 +335,14 @@ class StreamAccumulator:
             return chunk if has_meta else None
         if not choices:
             return chunk if has_meta else None
-        # mutation: equivalent, None: _first_choice below then finds the same choice.
+        # mutation: equivalent, None: first_choice below then finds the same choice.
         choice = choices[0]
-        # mutation: equivalent, the mutants that only send more chunks to _first_choice
+        # mutation: equivalent, the mutants that only send more chunks to first_choice
         # (choice None, `>= 1`, another default or key for a missing index): it finds the
         # same choice, more slowly.
         if len(choices) > 1 or not isinstance(choice, dict) or choice.get("index", 0) != 0:
             # read the first choice only, as the non-streamed path does
-            choice = _first_choice(choices)
+            choice = first_choice(choices, stream=True)
             if choice is None:
                 return chunk if has_meta else None
         self._add_choice(choice, chunk)
@@ -368,14 +362,8 @@ class StreamAccumulator:
         if text and (text := self._text_carry.take(text)):
             self.text_pieces.append(text)
             chunk.text = text
-        reasoning = delta.get("reasoning_content")
-        if reasoning is None:
-            reasoning = delta.get("reasoning")
-        if (
-            reasoning
-            and isinstance(reasoning, str)
-            and (reasoning := self._reasoning_carry.take(reasoning))
-        ):
+        reasoning = reasoning_of(delta)
+        if reasoning and (reasoning := self._reasoning_carry.take(reasoning)):
             self.reasoning_pieces.append(reasoning)
             chunk.reasoning = reasoning
         refusal = delta.get("refusal")

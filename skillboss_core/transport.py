@@ -11,6 +11,7 @@ sync and async shells only do the I/O.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from skillboss_core.retries import is_retryable, wait_before_retry
 from skillboss_core.settings import GatewaySettings
 
 _T = TypeVar("_T")
+logger = logging.getLogger("skillboss_core")
 
 
 @dataclass(slots=True)
@@ -99,6 +101,44 @@ async def aretrying(plan: CallPlan, attempt: Callable[[], Awaitable[_T]]) -> _T:
                 raise
         await asyncio.sleep(wait)
         retries_done += 1
+
+
+def _log_fallback(body: dict[str, Any], error: Exception) -> None:
+    logger.warning(
+        "model %s failed (%s); falling back to the next model", body["model"], type(error).__name__
+    )
+
+
+def falling_back(
+    plan: CallPlan, bodies: list[dict[str, Any]], attempt: Callable[[dict[str, Any]], _T]
+) -> tuple[dict[str, Any], _T]:
+    """`attempt(body)` for the model's body, then for each fallback model's while the plan
+    says a failure may fall back: the body that answered, and its result."""
+    last = len(bodies) - 1
+    for position, body in enumerate(bodies):
+        try:
+            return body, attempt(body)
+        except Exception as error:
+            if position == last or not plan.falls_back(error):
+                raise
+            _log_fallback(body, error)
+    raise AssertionError("no model to try")
+
+
+async def afalling_back(
+    plan: CallPlan,
+    bodies: list[dict[str, Any]],
+    attempt: Callable[[dict[str, Any]], Awaitable[_T]],
+) -> tuple[dict[str, Any], _T]:
+    last = len(bodies) - 1
+    for position, body in enumerate(bodies):
+        try:
+            return body, await attempt(body)
+        except Exception as error:
+            if position == last or not plan.falls_back(error):
+                raise
+            _log_fallback(body, error)
+    raise AssertionError("no model to try")
 
 
 def _request_of(failure: Any) -> Any:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from skillboss_core.params import InvalidParameterError
+from skillboss_core.params import TOOL_CHOICE_SYNONYMS, TOOL_CHOICE_WORDS, InvalidParameterError
 
 _AUDIO_FORMATS = {
     "audio/wav": "wav",
@@ -151,10 +151,10 @@ def normalize_tool_choice(
             return named_tool_choice(tool_names[0])
         return "required"
     if isinstance(choice, str):
-        if choice in ("auto", "none", "required"):
+        if choice in TOOL_CHOICE_WORDS:
             return choice
-        if choice == "any":
-            return "required"
+        if choice in TOOL_CHOICE_SYNONYMS:
+            return TOOL_CHOICE_SYNONYMS[choice]
         if choice in tool_names:
             return named_tool_choice(choice)
         raise InvalidParameterError(

@@ -7,7 +7,14 @@ import logging
 
 import pytest
 
-from skillboss_core import InvalidResponseError, StreamError, ToolCall, Usage, results
+from skillboss_core import (
+    InvalidResponseError,
+    StreamAccumulator,
+    StreamError,
+    ToolCall,
+    Usage,
+    results,
+)
 from skillboss_core.errors import ResponseTooLargeError, ToolArgumentsError
 from skillboss_core.response import DEFAULT_MAX_BODY_BYTES, BodyBuffer, parse_completion_bytes
 
@@ -111,6 +118,29 @@ def choice_with(message: object, **extra: object) -> bytes:
 def test_an_answer_without_a_message_is_not_an_empty_answer(body: bytes) -> None:
     with pytest.raises(InvalidResponseError, match="without a message"):
         parse_completion_bytes(body)
+
+
+def test_the_first_choice_is_the_one_with_index_0_on_both_paths() -> None:
+    """n > 1 answers may list their choices in any order: a body reads the choice with index
+    0, as a stream does, never whichever came first."""
+    body = body_with(
+        [
+            {"index": 1, "message": {"content": "second"}, "finish_reason": "stop"},
+            {"index": 0, "message": {"content": "first"}, "finish_reason": "stop"},
+        ]
+    )
+    assert parse_completion_bytes(body).content == "first"
+    accumulator = StreamAccumulator()
+    events = [
+        {"choices": [{"index": 1, "delta": {"content": "second"}}]},
+        {"choices": [{"index": 0, "delta": {"content": "first"}, "finish_reason": "stop"}]},
+    ]
+    for event in events:
+        accumulator.feed(b"data: " + json.dumps(event).encode() + b"\n\n")
+    accumulator.close()
+    assert accumulator.result().content == "first"
+    with pytest.raises(InvalidResponseError, match="no choice with index 0"):
+        parse_completion_bytes(body_with([{"index": 2, "message": {"content": "x"}}]))
 
 
 MALFORMED_BODIES = {
