@@ -9,6 +9,12 @@ Scenarios are chosen by the model id, so every client can ask for them unchanged
 content events, `bench/tool` answers with one tool call. Streams send the usage event
 only when the request asks for `stream_options.include_usage`, like OpenAI.
 
+POST /embeddings answers one vector per input text (any model id): `EMBED_DIMS` float32
+values (or `dimensions` of them), base64 little-endian float32 when the body asks
+`encoding_format: "base64"` (what the openai SDK asks by default), JSON numbers otherwise.
+The vectors are computed once; each answer (per input count, encoding and dimensions) is
+built once into its final bytes, so only `json.loads` of the request runs per call.
+
 Bounded: binds 127.0.0.1 only and exits after `--max-requests`, after `--lifetime`
 seconds, or as soon as its parent closes our stdin. Prints `PORT <n>` once it listens.
 """
@@ -17,8 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
+import random
+import struct
 import subprocess
 import sys
 import threading
@@ -31,6 +40,8 @@ SHORT_TEXT = "Hello! This is a short canned answer from the benchmark gateway."
 TOOL_NAME = "get_weather"
 TOOL_ARGS = '{"city": "Paris", "unit": "celsius"}'
 MAX_CHUNKS = 1_000_000
+EMBED_DIMS = 1536  # text-embedding-3-small's
+EMBED_VARIANTS = 16  # distinct vectors; the item at index i carries vector i % 16
 _HEAD_END = b"\r\n\r\n"
 _MAX_HEAD = 64 * 1024
 
@@ -145,6 +156,68 @@ def stream_bytes(model: str, include_usage: bool) -> bytes:
     return head_bytes + b"".join(parts)
 
 
+def _float32_vectors() -> list[list[float]]:
+    """`EMBED_VARIANTS` unit-length vectors of float32 values (as Python floats, exactly)."""
+    rng = random.Random(22)
+    out = []
+    for _ in range(EMBED_VARIANTS):
+        raw = [rng.gauss(0.0, 1.0) for _ in range(EMBED_DIMS)]
+        norm = sum(value * value for value in raw) ** 0.5
+        packed = struct.pack(f"<{EMBED_DIMS}f", *(value / norm for value in raw))
+        out.append(list(struct.unpack(f"<{EMBED_DIMS}f", packed)))
+    return out
+
+
+EMBED_VECTORS = _float32_vectors()
+
+
+def expected_vector(index_in_batch: int) -> list[float]:
+    """The vector the gateway answers for the text at this position of its request."""
+    return EMBED_VECTORS[index_in_batch % EMBED_VARIANTS]
+
+
+class _EmbeddingAnswers:
+    """Final embeddings response bytes per (count, encoding, dimensions), built on first use
+    from vectors encoded once (base64 of the float32 bytes, or the floats as JSON numbers)."""
+
+    def __init__(self) -> None:
+        self._encoded: dict[tuple[bool, int], list[bytes]] = {}
+        self._cache: dict[tuple[int, bool, int, str], bytes] = {}
+
+    def _vectors(self, as_base64: bool, dims: int) -> list[bytes]:
+        key = (as_base64, dims)
+        if key not in self._encoded:
+            encoded = []
+            for vector in EMBED_VECTORS:
+                values = vector[:dims]
+                if as_base64:
+                    raw = struct.pack(f"<{len(values)}f", *values)
+                    encoded.append(b'"' + base64.b64encode(raw) + b'"')
+                else:  # 9 significant digits: a float32 read back exactly
+                    encoded.append(("[" + ",".join(f"{v:.9g}" for v in values) + "]").encode())
+            self._encoded[key] = encoded
+        return self._encoded[key]
+
+    def answer(self, count: int, as_base64: bool, dims: int, model: str) -> bytes:
+        key = (count, as_base64, dims, model)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        vectors = self._vectors(as_base64, dims)
+        items = b",".join(
+            b'{"object":"embedding","index":%d,"embedding":%s}'
+            % (index, vectors[index % EMBED_VARIANTS])
+            for index in range(count)
+        )
+        tokens = 16 * count
+        tail = _dumps({"model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        body = b'{"object":"list","data":[' + items + b"]," + tail[1:]
+        answer = _response("200 OK", "application/json", body)
+        if len(self._cache) < 64:  # a handful of batch sizes in a run; bounded anyway
+            self._cache[key] = answer
+        return answer
+
+
 MODELS_BYTES = _response(
     "200 OK",
     "application/json",
@@ -155,10 +228,12 @@ BAD_REQUEST = _response("400 Bad Request", "application/json", b'{"error":{"mess
 
 
 class Answers:
-    """Final response bytes per (model, stream, include_usage), built on first use."""
+    """Final response bytes per (model, stream, include_usage), built on first use; and the
+    embeddings answers."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, bool, bool], bytes] = {}
+        self._embeddings = _EmbeddingAnswers()
 
     def for_body(self, raw: bytes) -> bytes:
         try:
@@ -175,6 +250,21 @@ class Answers:
             answer = stream_bytes(model, include_usage) if stream else completion_bytes(model)
             self._cache[key] = answer
         return answer
+
+    def for_embeddings(self, raw: bytes) -> bytes:
+        """One vector per input: `input` a string (one) or a list (of texts or token ids)."""
+        try:
+            body = json.loads(raw)
+            texts = body["input"]
+            count = 1 if isinstance(texts, str) else len(texts)
+            encoding = body.get("encoding_format") or "float"
+            dims = int(body.get("dimensions") or EMBED_DIMS)
+            model = str(body.get("model") or "bench/embed")
+        except (ValueError, AttributeError, KeyError, TypeError):
+            return BAD_REQUEST
+        if count < 1 or encoding not in ("float", "base64") or not 1 <= dims <= EMBED_DIMS:
+            return BAD_REQUEST
+        return self._embeddings.answer(count, encoding == "base64", dims, model)
 
 
 class _Server:
@@ -228,6 +318,8 @@ class _Connection(asyncio.Protocol):
         path = rest.split(" ", 1)[0].split("?", 1)[0]
         if method == "POST" and path.endswith("/chat/completions"):
             return self.server.answers.for_body(body)
+        if method == "POST" and path.endswith("/embeddings"):
+            return self.server.answers.for_embeddings(body)
         if method == "GET" and path.endswith("/models"):
             return MODELS_BYTES
         return NOT_FOUND

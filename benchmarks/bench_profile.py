@@ -2,6 +2,7 @@
 
     .venv-bench/bin/python benchmarks/bench_profile.py --client core --workload stream
     .venv-bench/bin/python benchmarks/bench_profile.py --client chat_skillboss --workload invoke
+    .venv-bench/bin/python benchmarks/bench_profile.py --client core --workload aembed
 
 Prints the share of own time (tottime) per package (skillboss_core, langchain_core, httpx,
 h11, openai, json, ...) and the top functions. cProfile inflates cheap calls, so read the
@@ -20,8 +21,11 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from bench_clients import NAMES, build_clients
+from bench_embeddings import EMBED_NAMES, build_embed_clients, texts_for
 from bench_gateway import GatewayProcess
-from run import burst
+from run import Config, burst
+
+EMBED_WORKLOADS = ("embed", "aembed")
 
 _SITE = re.compile(r"site-packages/([^/]+)/")
 _REPO = re.compile(r"/(skillboss_core|langchain_skillboss|llama_index_skillboss|benchmarks)/")
@@ -48,26 +52,49 @@ def by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--client", choices=NAMES, default="core")
-    parser.add_argument("--workload", choices=("invoke", "stream", "burst"), default="stream")
+    parser.add_argument("--client", choices=list(dict.fromkeys(NAMES + EMBED_NAMES)))
+    parser.add_argument(
+        "--workload", choices=("invoke", "stream", "burst", *EMBED_WORKLOADS), default="stream"
+    )
     parser.add_argument("--chunks", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=0, help="default: 20 streams, 500 calls")
+    parser.add_argument("--texts", type=int, default=Config.embed_texts)
+    parser.add_argument(
+        "--repeat", type=int, default=0, help="default: 20 streams, 500 calls, 3 embeddings"
+    )
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    repeat = args.repeat or {"stream": 20, "invoke": 500, "burst": 2}[args.workload]
+    args.client = args.client or "core"
+    repeat = args.repeat or {"stream": 20, "invoke": 500, "burst": 2}.get(args.workload, 3)
     with GatewayProcess() as gateway:
-        clients, notes = build_clients(gateway.base_url, {args.client})
-        if not clients:
-            sys.exit("; ".join(notes))
-        client = clients[0]
         loop = asyncio.new_event_loop()
-        actions: dict[str, Callable[[], object]] = {
-            "stream": lambda: client.stream(args.chunks),
-            "invoke": client.invoke,
-            "burst": lambda: loop.run_until_complete(burst(client, 500, 50)),
-        }
+        texts = texts_for(args.texts)
+        actions: dict[str, Callable[[], object]]
+        if args.workload in EMBED_WORKLOADS:
+            config = Config()
+            embedders, notes = build_embed_clients(
+                gateway.base_url, config.embed_batch, config.embed_concurrency, {args.client}
+            )
+            if not embedders:
+                sys.exit("; ".join(notes) or f"{args.client} has no embeddings client")
+            embedder = embedders[0]
+            label = embedder.label
+            actions = {
+                "embed": lambda: embedder.embed(texts),
+                "aembed": lambda: loop.run_until_complete(embedder.aembed(texts)),
+            }
+        else:
+            clients, notes = build_clients(gateway.base_url, {args.client})
+            if not clients:
+                sys.exit("; ".join(notes))
+            client = clients[0]
+            label = client.label
+            actions = {
+                "stream": lambda: client.stream(args.chunks),
+                "invoke": client.invoke,
+                "burst": lambda: loop.run_until_complete(burst(client, 500, 50)),
+            }
         action = actions[args.workload]
-        for _ in range(5):
+        for _ in range(5 if args.workload not in EMBED_WORKLOADS else 1):
             action()
         profiler = cProfile.Profile()
         profiler.enable()
@@ -77,9 +104,9 @@ def main() -> None:
     stats = pstats.Stats(profiler)
     total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
     units = {"stream": args.chunks * repeat, "invoke": repeat, "burst": 500 * repeat}
-    unit = units[args.workload]
-    what = "chunk" if args.workload == "stream" else "call"
-    print(f"{client.label}, {args.workload}: {total / unit * 1e6:.1f} us per {what} under cProfile")
+    unit = units.get(args.workload, args.texts * repeat)
+    what = {"stream": "chunk", "embed": "text", "aembed": "text"}.get(args.workload, "call")
+    print(f"{label}, {args.workload}: {total / unit * 1e6:.1f} us per {what} under cProfile")
     print(f"\n{'package':<34}{'share':>7}{'us/' + what:>10}")
     for package, seconds in by_package(stats)[:15]:
         print(f"{package:<34}{seconds / total:>7.1%}{seconds / unit * 1e6:>10.2f}")

@@ -12,6 +12,13 @@ from bench_imports import ImportResult
 RAW = "raw"
 ADAPTERS = ("chat_skillboss", "skillboss")
 LIMITS = {"invoke": 1.10, "burst": 1.10, "stream": 1.00}
+# Embeddings (issue 22): ours at least as fast as the raw SDK with the same batch size (and,
+# in the async workload, the same concurrency), and faster than both peers.
+EMBED_KEYS = ("embed", "aembed")
+EMBED_OURS = ("core", "lc_embeddings", "li_embedding")
+EMBED_PEERS = ("lc_openai_embeddings", "li_openai_embedding")
+EMBED_LIMIT = 1.00
+MEMORY_KEYS = ("huge", *EMBED_KEYS)  # workloads that record peak RSS growth per sample
 IMPORT_LIMIT = 1.10
 LINEAR_LIMIT = 1.5  # per-chunk time on the huge stream over that on the 2000-chunk one
 BYTES_PER_CHUNK_LIMIT = 250  # keeping each chunk object would cost well over 1 KB a chunk
@@ -72,7 +79,7 @@ class Workload:
                 "samples_s": self.samples[name],
                 "failed": self.failed.get(name),
             }
-            if self.key == "huge":
+            if self.key in MEMORY_KEYS:
                 out["clients"][name]["peak_rss_growth_bytes"] = self.peak_memory(name)
         return out
 
@@ -102,7 +109,7 @@ def print_workload(workload: Workload) -> None:
         f"this workload took {took:.0f} s) =="
     )
     header = f"{'client':<28}{'median':>11}{'min':>11}{'x raw SDK':>11}{'x peer':>9}"
-    if workload.key == "huge":
+    if workload.key in MEMORY_KEYS:
         header += f"{'peak RSS +':>12}"
     print(header)
     for name, client in workload.clients.items():
@@ -115,27 +122,50 @@ def print_workload(workload: Workload) -> None:
             f"{seconds(min(samples) if samples else None):>11}"
             f"{ratio(workload.ratio(name, RAW)):>11}{ratio(workload.ratio(name, client.peer)):>9}"
         )
-        if workload.key == "huge":
+        if workload.key in MEMORY_KEYS:
             line += f"{megabytes(workload.peak_memory(name)):>12}"
         print(line, flush=True)
 
 
 def print_summary(workloads: list[Workload], checks: list[dict[str, Any]]) -> None:
-    """One line per client: every workload's median and its ratio to the raw SDK."""
-    names = list(workloads[0].clients) if workloads else []
-    print("\n== summary: median (x raw openai SDK) ==")
-    print(f"{'client':<28}" + "".join(f"{w.short:>22}" for w in workloads) + f"{'peak RSS +':>12}")
-    for name in names:
-        label = workloads[0].clients[name].label
-        cells = "".join(
-            f"{seconds(w.median(name)) + ' (' + ratio(w.ratio(name, RAW)) + ')':>22}"
-            for w in workloads
-        )
-        memory = megabytes(workloads[-1].peak_memory(name)) if workloads else "-"
-        print(f"{label:<28}{cells}{memory:>12}")
-    print("\n== targets (issue 6) ==")
+    """One line per client: every chat workload's median and its ratio to the raw SDK; then
+    the targets."""
+    chat = [w for w in workloads if w.key not in EMBED_KEYS]
+    huge = next((w for w in chat if w.key == "huge"), None)
+    if chat:
+        print("\n== summary: median (x raw openai SDK) ==")
+        memory_header = f"{'peak RSS +':>12}" if huge else ""
+        print(f"{'client':<28}" + "".join(f"{w.short:>22}" for w in chat) + memory_header)
+        for name, client in chat[0].clients.items():
+            cells = "".join(
+                f"{seconds(w.median(name)) + ' (' + ratio(w.ratio(name, RAW)) + ')':>22}"
+                for w in chat
+            )
+            memory = f"{megabytes(huge.peak_memory(name)):>12}" if huge else ""
+            print(f"{client.label:<28}{cells}{memory}")
+    print("\n== targets (issues 6 and 22) ==")
     for check in checks:
         print(f"{check['status'].upper():<5} {check['target']}: {check['detail']}")
+
+
+def print_embed_summary(workloads: list[Workload]) -> None:
+    """The embeddings workloads side by side: median (x raw SDK; x each peer), peak RSS."""
+    embed = [w for w in workloads if w.key in EMBED_KEYS]
+    if not embed:
+        return
+    print(
+        "\n== summary, embeddings: median (x raw openai SDK; x OpenAIEmbeddings / x "
+        "OpenAIEmbedding), peak RSS growth =="
+    )
+    header = "".join(f"{w.short:>36}{'RSS +':>10}" for w in embed)
+    print(f"{'client':<28}{header}")
+    for name, client in embed[0].clients.items():
+        cells = ""
+        for workload in embed:
+            peers = "/".join(ratio(workload.ratio(name, peer)) for peer in EMBED_PEERS)
+            cell = f"{seconds(workload.median(name))} ({ratio(workload.ratio(name, RAW))}; {peers})"
+            cells += f"{cell:>36}{megabytes(workload.peak_memory(name)):>10}"
+        print(f"{client.label:<28}{cells}")
 
 
 IMPORT_ON_TOP = {"lc_on_top": "lc_baseline", "li_on_top": "li_baseline"}
@@ -176,7 +206,8 @@ def targets(
     """The issue's targets, each pass / fail / skip with the numbers behind it."""
     checks: list[dict[str, Any]] = []
     by_key = {w.key: w for w in workloads}
-    for name in ADAPTERS:
+    chat_measured = any(key in by_key for key in ("invoke", "stream", "burst", "huge"))
+    for name in ADAPTERS if chat_measured else ():
         present = any(name in w.clients for w in workloads)
         for key, limit in LIMITS.items():
             workload = by_key.get(key)
@@ -189,7 +220,9 @@ def targets(
                 checks.append(_check(label, status, f"{value:.2f}x"))
         for workload in workloads:
             client = workload.clients.get(name)
-            value = workload.ratio(name, client.peer) if client else None
+            if client is None:
+                continue  # the embeddings workloads have their own clients and checks
+            value = workload.ratio(name, client.peer)
             label = f"{name} ahead of its peer on {workload.title}"
             if value is None:
                 checks.append(_check(label, "skip", "not measured"))
@@ -197,8 +230,42 @@ def targets(
                 status = "pass" if value < 1 else "fail"
                 checks.append(_check(label, status, f"{value:.2f}x the peer"))
         checks.extend(_huge_checks(name, by_key, stream_chunks, huge_chunks))
-    for module, (baseline, banned) in IMPORT_PAIRS.items():
+    checks.extend(_embed_checks(by_key))
+    for module, (baseline, banned) in IMPORT_PAIRS.items() if imports else ():
         checks.extend(_import_checks(module, baseline, banned, imports))
+    return checks
+
+
+def _embed_checks(by_key: dict[str, Workload]) -> list[dict[str, Any]]:
+    """Per workload (sync, async) and each of ours: <= 1.00x the raw SDK, < 1x both peers."""
+    checks: list[dict[str, Any]] = []
+    for key in EMBED_KEYS:
+        workload = by_key.get(key)
+        if workload is None:
+            continue
+        for name in EMBED_OURS:
+            if name not in workload.clients:
+                continue
+            value = workload.ratio(name, RAW)
+            label = f"{name} {key} <= {EMBED_LIMIT:.2f}x raw SDK"
+            if value is None:
+                checks.append(_check(label, "skip", "not measured"))
+            else:
+                status = "pass" if value <= EMBED_LIMIT else "fail"
+                checks.append(_check(label, status, f"{value:.2f}x"))
+            against = {peer: workload.ratio(name, peer) for peer in EMBED_PEERS}
+            measured = {peer: value for peer, value in against.items() if value is not None}
+            label = f"{name} {key} ahead of both peers"
+            if not measured:
+                checks.append(_check(label, "skip", "not measured"))
+                continue
+            status = "pass" if all(value < 1 for value in measured.values()) else "fail"
+            if len(measured) < len(EMBED_PEERS):
+                status = "fail" if status == "fail" else "skip"
+            detail = ", ".join(
+                f"{value:.2f}x {workload.clients[peer].label}" for peer, value in measured.items()
+            )
+            checks.append(_check(label, status, detail))
     return checks
 
 

@@ -5,6 +5,7 @@ each workload interleaves them round by round (the order rotates every round), s
 moment hurts every client alike. Medians are compared with the raw openai SDK.
 
     .venv-bench/bin/python benchmarks/run.py [--quick] [--only raw,core,...] [--no-imports]
+        [--workloads invoke,stream,burst,huge,embed,aembed,imports]
 
 Every round count is also settable by an environment variable (see `--help`).
 """
@@ -30,9 +31,25 @@ from pathlib import Path
 from typing import Any
 
 from bench_clients import NAMES, BenchClient, build_clients
-from bench_gateway import PIECE, SHORT_TEXT, TOOL_ARGS, TOOL_NAME, GatewayProcess
+from bench_embeddings import EMBED_NAMES, EmbedClient, build_embed_clients, texts_for
+from bench_gateway import (
+    EMBED_DIMS,
+    PIECE,
+    SHORT_TEXT,
+    TOOL_ARGS,
+    TOOL_NAME,
+    GatewayProcess,
+    expected_vector,
+)
 from bench_imports import measure_imports
-from bench_report import Workload, print_imports, print_summary, print_workload, targets
+from bench_report import (
+    Workload,
+    print_embed_summary,
+    print_imports,
+    print_summary,
+    print_workload,
+    targets,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 PACKAGES = (
@@ -45,7 +62,12 @@ PACKAGES = (
     "llama-index-core",
     "llama-index-llms-openai",
     "llama-index-llms-openai-like",
+    "llama-index-embeddings-openai",
 )
+CHAT_WORKLOADS = ("invoke", "stream", "burst", "huge")
+EMBED_WORKLOADS = ("embed", "aembed")
+WORKLOADS = (*CHAT_WORKLOADS, *EMBED_WORKLOADS, "imports")
+GROUPS = {"chat": CHAT_WORKLOADS, "embeddings": EMBED_WORKLOADS}
 
 
 @dataclass
@@ -59,6 +81,10 @@ class Config:
     burst_concurrency: int = 50
     huge_rounds: int = 1
     huge_chunks: int = 100_000
+    embed_rounds: int = 4
+    embed_texts: int = 10_000
+    embed_batch: int = 512
+    embed_concurrency: int = 4
     import_runs: int = 3
 
 
@@ -68,6 +94,8 @@ QUICK = Config(
     stream_rounds=5,
     burst_rounds=2,
     huge_chunks=20_000,
+    embed_rounds=2,
+    embed_texts=3_000,
     import_runs=2,
 )
 
@@ -184,6 +212,24 @@ def warm_burst(
     return _timed(lambda: loop.run_until_complete(burst(client, calls, concurrency)))
 
 
+def warm_embed(run: Callable[[], list[list[float]]], count: int, memory: list[int | None]) -> float:
+    """One embeddings sample: an untimed call identical to the timed one, then the timed one
+    under `PeakMemory` (its growth appended to `memory`), as `warm_burst` does for bursts:
+    every client's pool, threads and allocator start each sample in the same state."""
+    _check_vectors(run(), count)
+    kept: list[list[list[float]]] = []
+    with PeakMemory() as peak:
+        seconds = _timed(lambda: kept.append(run()))
+    memory.append(peak.growth)
+    _check_vectors(kept.pop(), count)
+    return seconds
+
+
+def _check_vectors(vectors: list[list[float]], count: int) -> None:
+    if len(vectors) != count or len(vectors[-1]) != EMBED_DIMS:
+        raise RuntimeError(f"got {len(vectors)} vectors, expected {count} of {EMBED_DIMS}")
+
+
 # -- checking -----------------------------------------------------------------------------
 
 
@@ -216,24 +262,68 @@ def sanity(clients: list[BenchClient], loop: asyncio.AbstractEventLoop) -> list[
     return notes
 
 
+def _aembed_once(
+    loop: asyncio.AbstractEventLoop, client: EmbedClient, texts: list[str]
+) -> list[list[float]]:
+    return loop.run_until_complete(client.aembed(texts))
+
+
+def embed_sanity(
+    clients: list[EmbedClient], loop: asyncio.AbstractEventLoop, batch: int
+) -> list[str]:
+    """Each embeddings client must return the gateway's vectors, in order, over two batches,
+    sync and async (this also warms every path up); one that does not is left out."""
+    notes = []
+    texts = texts_for(batch + 5)
+    expected = [expected_vector(position % batch) for position in range(len(texts))]
+    for client in list(clients):
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("embed", partial(client.embed, texts)),
+            ("aembed", partial(_aembed_once, loop, client, texts)),
+        ]
+        for what, action in checks:
+            try:
+                got = action()
+                wrong = "" if got == expected else "vectors that differ from the gateway's"
+            except Exception as exc:
+                wrong = f"{type(exc).__name__}: {exc}"
+            if wrong:
+                notes.append(f"{client.label}: {what} gave {wrong[:160]}")
+                notes.append(f"{client.label}: left out of the embeddings workloads")
+                clients.remove(client)
+                break
+    return notes
+
+
 # -- running ------------------------------------------------------------------------------
 
 
-def run(config: Config, only: set[str] | None, with_imports: bool) -> dict[str, Any]:
+def run(config: Config, only: set[str] | None, selected: set[str]) -> dict[str, Any]:
     started = time.time()
     load_before = os.getloadavg()
+    clients: list[BenchClient] = []
+    embed_clients: list[EmbedClient] = []
+    notes: list[str] = []
+    workloads: list[Workload] = []
     with GatewayProcess() as gateway:
-        clients, notes = build_clients(gateway.base_url, only)
-        for note in notes:
-            print(f"note: {note}")
         loop = asyncio.new_event_loop()
         try:
-            notes += _print_notes(sanity(clients, loop))
-            workloads = _run_workloads(clients, config, loop)
+            if selected & set(CHAT_WORKLOADS):
+                clients, built = build_clients(gateway.base_url, only)
+                notes += _print_notes(built)
+                notes += _print_notes(sanity(clients, loop))
+                workloads += _run_workloads(clients, config, loop, selected)
+            if selected & set(EMBED_WORKLOADS):
+                embed_clients, built = build_embed_clients(
+                    gateway.base_url, config.embed_batch, config.embed_concurrency, only
+                )
+                notes += _print_notes(built)
+                notes += _print_notes(embed_sanity(embed_clients, loop, config.embed_batch))
+                workloads += _run_embed_workloads(embed_clients, config, loop, selected)
         finally:
             loop.close()
     calls_done = time.time()
-    imports = measure_imports(config.import_runs) if with_imports else {}
+    imports = measure_imports(config.import_runs) if "imports" in selected else {}
     if imports:
         print_imports(imports)
     machine = _machine()
@@ -244,6 +334,8 @@ def run(config: Config, only: set[str] | None, with_imports: bool) -> dict[str, 
         "versions": _versions(),
         "config": asdict(config),
         "clients": {client.name: client.label for client in clients},
+        "embedding_clients": {client.name: client.label for client in embed_clients},
+        "workloads_selected": [name for name in WORKLOADS if name in selected],
         "notes": notes + [note for w in workloads for note in w.notes],
         "workloads": {w.key: w.to_json() for w in workloads},
         "imports": {name: result.summary() for name, result in imports.items()},
@@ -253,6 +345,7 @@ def run(config: Config, only: set[str] | None, with_imports: bool) -> dict[str, 
     }
     results["targets"] = targets(workloads, imports, config.stream_chunks, config.huge_chunks)
     print_summary(workloads, results["targets"])
+    print_embed_summary(workloads)
     return results
 
 
@@ -263,9 +356,25 @@ def _print_notes(notes: list[str]) -> list[str]:
 
 
 def _run_workloads(
-    clients: list[BenchClient], config: Config, loop: asyncio.AbstractEventLoop
+    clients: list[BenchClient],
+    config: Config,
+    loop: asyncio.AbstractEventLoop,
+    selected: set[str],
 ) -> list[Workload]:
-    """The four call workloads in order, each printed as soon as it is done."""
+    """The selected chat workloads in order, each printed as soon as it is done."""
+    done: list[Workload] = []
+    if "invoke" in selected:
+        done.append(_invoke(clients, config))
+    if "stream" in selected:
+        done.append(_stream(clients, config))
+    if "burst" in selected:
+        done.append(_burst(clients, config, loop))
+    if "huge" in selected:
+        done.append(_huge(clients, config))
+    return done
+
+
+def _invoke(clients: list[BenchClient], config: Config) -> Workload:
     invoke = Workload(
         "invoke", "invoke, short completion", "per call", config.invoke_rounds, clients, "invoke"
     )
@@ -276,7 +385,10 @@ def _run_workloads(
 
     run_rounds(clients, config.invoke_rounds, invoke_many, invoke)
     print_workload(invoke)
+    return invoke
 
+
+def _stream(clients: list[BenchClient], config: Config) -> Workload:
     chunks = config.stream_chunks
     stream = Workload(
         "stream",
@@ -290,7 +402,10 @@ def _run_workloads(
         client.stream(chunks)  # warm-up: builds the streaming instance, fills the gateway cache
     run_rounds(clients, config.stream_rounds, lambda c: _timed(lambda: c.stream(chunks)), stream)
     print_workload(stream)
+    return stream
 
+
+def _burst(clients: list[BenchClient], config: Config, loop: asyncio.AbstractEventLoop) -> Workload:
     calls, width = config.burst_calls, config.burst_concurrency
     burst_workload = Workload(
         "burst",
@@ -307,7 +422,10 @@ def _run_workloads(
         burst_workload,
     )
     print_workload(burst_workload)
+    return burst_workload
 
+
+def _huge(clients: list[BenchClient], config: Config) -> Workload:
     huge = config.huge_chunks
     huge_workload = Workload(
         "huge",
@@ -326,7 +444,43 @@ def _run_workloads(
 
     run_rounds(clients, config.huge_rounds, huge_once, huge_workload)
     print_workload(huge_workload)
-    return [invoke, stream, burst_workload, huge_workload]
+    return huge_workload
+
+
+def _run_embed_workloads(
+    clients: list[EmbedClient],
+    config: Config,
+    loop: asyncio.AbstractEventLoop,
+    selected: set[str],
+) -> list[Workload]:
+    """Embedding `embed_texts` short texts, sync then async, each sample right after an
+    identical untimed call (`warm_embed`), rounds rotated like every workload."""
+    count, batch, width = config.embed_texts, config.embed_batch, config.embed_concurrency
+    texts = texts_for(count)
+    done: list[Workload] = []
+    for key in EMBED_WORKLOADS:
+        if key not in selected:
+            continue
+        if key == "embed":
+            title = f"embeddings, sync, {count} texts in batches of {batch}"
+        else:
+            title = f"embeddings, async, {count} texts in batches of {batch}, {width} at once"
+        workload = Workload(
+            key, title, "per call", config.embed_rounds, list(clients), f"{key} {count}"
+        )
+
+        def sample(client: BenchClient, key: str = key, workload: Workload = workload) -> float:
+            assert isinstance(client, EmbedClient)
+            if key == "embed":
+                run: Callable[[], list[list[float]]] = partial(client.embed, texts)
+            else:
+                run = lambda: loop.run_until_complete(client.aembed(texts))  # noqa: E731
+            return warm_embed(run, count, workload.memory.setdefault(client.name, []))
+
+        run_rounds(list(clients), config.embed_rounds, sample, workload)
+        print_workload(workload)
+        done.append(workload)
+    return done
 
 
 def _check_len(seen: int, chunks: int) -> None:
@@ -358,10 +512,18 @@ def _versions() -> dict[str, str | None]:
 # -- command line -------------------------------------------------------------------------
 
 
-def parse_config(argv: list[str] | None = None) -> tuple[Config, set[str] | None, bool, Path]:
+def parse_config(
+    argv: list[str] | None = None,
+) -> tuple[Config, set[str] | None, set[str], Path]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run (env BENCH_QUICK=1)")
-    parser.add_argument("--only", help=f"comma-separated clients from {','.join(NAMES)}")
+    known = list(dict.fromkeys(NAMES + EMBED_NAMES))
+    parser.add_argument("--only", help=f"comma-separated clients from {','.join(known)}")
+    parser.add_argument(
+        "--workloads",
+        help=f"comma-separated workloads from {','.join(WORKLOADS)}, or the groups "
+        f"{','.join(GROUPS)} (default: all; env BENCH_WORKLOADS)",
+    )
     parser.add_argument("--no-imports", action="store_true", help="skip the import workload")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write JSON")
     for spec in fields(Config):
@@ -377,17 +539,27 @@ def parse_config(argv: list[str] | None = None) -> tuple[Config, set[str] | None
         if value is not None:
             setattr(config, spec.name, value)
     only = set(args.only.split(",")) if args.only else None
-    if only and not only <= set(NAMES):
-        parser.error(f"unknown client(s): {sorted(only - set(NAMES))}; known: {NAMES}")
+    if only and not only <= set(known):
+        parser.error(f"unknown client(s): {sorted(only - set(known))}; known: {known}")
     if only is not None:
         only.add("raw")  # every ratio is against it
-    return config, only, not args.no_imports, args.output
+    asked = args.workloads or os.environ.get("BENCH_WORKLOADS", "")
+    selected: set[str] = set()
+    for name in filter(None, (part.strip() for part in asked.split(","))):
+        if name not in WORKLOADS and name not in GROUPS:
+            parser.error(f"unknown workload {name!r}; known: {WORKLOADS} and {tuple(GROUPS)}")
+        selected.update(GROUPS.get(name, (name,)))
+    selected = selected or set(WORKLOADS)
+    if args.no_imports:
+        selected.discard("imports")
+    return config, only, selected, args.output
 
 
 def main() -> None:
-    config, only, with_imports, output = parse_config()
-    print(f"benchmark config: {asdict(config)}", flush=True)
-    results = run(config, only, with_imports)
+    config, only, selected, output = parse_config()
+    chosen = [name for name in WORKLOADS if name in selected]
+    print(f"benchmark config: {asdict(config)}; workloads: {','.join(chosen)}", flush=True)
+    results = run(config, only, selected)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
     machine = results["machine"]
