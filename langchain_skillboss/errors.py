@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import openai
 from langchain_core import exceptions as lc_exceptions
@@ -31,6 +31,7 @@ from langchain_core.exceptions import OutputParserException
 
 from skillboss_core import errors as core
 from skillboss_core.errors import EmbeddingInputTooLongError, InvalidParameterError
+from skillboss_core.retries import retryable_status
 
 if TYPE_CHECKING:
     from langchain_core.exceptions import (
@@ -68,31 +69,17 @@ else:
     ModelRefusalError = _core_class("ModelRefusalError", ModelError)
 
 
-_LIVE_FIELDS = frozenset({"request", "response"})
-"""The openai SDK's live HTTP objects: the request carries the Authorization header."""
-
-
 class _Twin(Exception):
     """What every twin adds to its core error: the fields its LangChain class's __init__
-    would set (that __init__ never runs: the core error's state is copied), and a pickle by
-    reference without the live HTTP objects (the core's errors that hold them do not unpickle)."""
+    would set (that __init__ never runs: the core error's state is copied). Twins pickle as
+    the core's errors do (SkillBossError.__reduce__: by reference, without the live HTTP
+    objects)."""
 
     def _fill_langchain_fields(self) -> None:
         """Set the LangChain class's own fields; most have none."""
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        state = {
-            name: None if name in _LIVE_FIELDS else value for name, value in vars(self).items()
-        }
-        return _rebuild, (type(self), self.args, state)
-
-
-def _rebuild(cls: type[_Twin], args: tuple[Any, ...], state: dict[str, Any]) -> _Twin:
-    """A twin back from a pickle, without calling its (core) __init__."""
-    error = cls.__new__(cls)
-    error.args = args
-    vars(error).update(state)
-    return error
+    # The twins of raw SDK errors have no SkillBossError base: the same pickling for them.
+    __reduce__ = core.SkillBossError.__reduce__
 
 
 # Each twin: the core class first (its message, fields and is_retryable win), then the twin
@@ -265,11 +252,12 @@ class SkillBossStreamStalledError(core.StreamStalledError, SkillBossTimeoutError
 
 
 class _SDKStatusError(openai.APIStatusError, ModelAPIError, _Twin):
-    """A status error; retryable where the SDK retries it too (408, 409 and 5xx)."""
+    """A status error; retryable as the core's one retry policy says for its status."""
 
     @property
     def is_retryable(self) -> bool:  # type: ignore[override]
-        return self.status_code >= 500 or self.status_code in (408, 409)
+        headers = self.response.headers if self.response is not None else {}
+        return retryable_status(self.status_code, headers)
 
 
 class _SDKConnectionError(openai.APIConnectionError, ModelConnectionError, _Twin):

@@ -304,7 +304,15 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
 
     def _request(self) -> EmbeddingsRequest:
         """The core's validated request for the current fields (the core looks up the
-        model's input window in the catalog, to refuse an over-long text unsent)."""
+        model's input window in the catalog, to refuse an over-long text unsent). A field
+        given again in additional_kwargs is refused: it would silently win over the field."""
+        fields = {"model", "model_name", "dimensions", "total_timeout", "timeout", "max_retries"}
+        again = sorted(fields & self.additional_kwargs.keys())
+        if again:
+            raise InvalidParameterError(
+                f"additional_kwargs may not hold {again[0]!r}: it is a SkillBossEmbedding field "
+                f"of its own; pass {again[0]}=... instead"
+            )
         return EmbeddingsRequest.build(
             {
                 "model": self.model_name,
@@ -339,6 +347,7 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
 
     # -- batching --------------------------------------------------------------------------
 
+    @dispatcher.span
     def get_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
@@ -387,6 +396,7 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
             result.extend(embeddings)
         return result
 
+    @dispatcher.span
     async def aget_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:

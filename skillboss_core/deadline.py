@@ -118,8 +118,15 @@ class Waits:
         return self._no_progress(time.monotonic() - self.last_progress, request)
 
     def _no_progress(self, waited: float, request: Any) -> GatewayTimeoutError:
+        name, limit = self._stream_limit() if self.streaming else ("timeout", self.timeout)
+        if name == "stream_chunk_timeout" and not self.answered:
+            return StreamStalledError(
+                f"No answer from the gateway for {waited:.1f}s (stream_chunk_timeout={limit}s "
+                "also bounds the wait for a stream's first byte). Raise stream_chunk_timeout "
+                "for slow models.",
+                request=_request(request),
+            )
         if self.streaming and self.answered:
-            name, limit = self._stream_limit()
             return StreamStalledError(
                 f"No stream event for {waited:.1f}s ({name}={limit}s): the stream is stuck; "
                 f"at most keep-alive bytes arrived. Retry, or raise {name}.",

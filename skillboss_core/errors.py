@@ -28,6 +28,26 @@ class SkillBossError(Exception):
 
     is_retryable: bool = False
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by class and fields (Ray, multiprocessing, Celery), without the live HTTP
+        objects: the request carries the Authorization header, and the SDK's errors that
+        hold them do not unpickle otherwise. `request` and `response` come back as None."""
+        state = {
+            name: None if name in _LIVE_FIELDS else value for name, value in vars(self).items()
+        }
+        return _rebuild, (type(self), self.args, state)
+
+
+_LIVE_FIELDS = frozenset({"request", "response"})
+
+
+def _rebuild(cls: type[SkillBossError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error back from a pickle, without calling its __init__ (their shapes differ)."""
+    error = cls.__new__(cls)
+    error.args = args
+    vars(error).update(state)
+    return error
+
 
 class InvalidParameterError(SkillBossError, ValueError):
     """A parameter is outside what the gateway accepts; nothing was sent."""

@@ -33,7 +33,7 @@ from skillboss_core.options import NO_OPTIONS, RequestOptions
 from skillboss_core.params import InvalidParameterError
 from skillboss_core.redact import redact
 from skillboss_core.request import ChatRequest
-from skillboss_core.response import parse_completion_bytes
+from skillboss_core.response import DEFAULT_MAX_BODY_BYTES, parse_completion_bytes
 from skillboss_core.results import ChatResult, StreamChunk
 from skillboss_core.settings import GatewaySettings
 from skillboss_core.stream import AsyncChatStream, ChatStream, StreamAccumulator, StreamSource
@@ -51,6 +51,7 @@ from skillboss_core.transport import (
 
 _PATH = "/chat/completions"
 _EMBEDDINGS = "/embeddings"
+_FLOAT_JSON_BYTES = 24  # the most one float32 takes as JSON text, with its comma
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
@@ -199,12 +200,17 @@ class Gateway(ClosesConnections):
             return retrying(plan, partial(self._open_stream, encode_body(body), options, plan))
 
         body, (answer, chunks, first) = falling_back(plan, attempts, attempt)
-        if first is None:
-            return
-        source.answer, source.model = answer, body["model"]
-        first.requested_model = body["model"]
-        yield first
-        yield from chunks
+        try:
+            if first is None:
+                return
+            source.answer, source.model = answer, body["model"]
+            first.requested_model = body["model"]
+            yield first
+            yield from chunks
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:  # closed now, not when collected
+                close()
 
     def _open_stream(self, content: bytes, options: RequestOptions, plan: CallPlan) -> _Opened:
         """One attempt, up to its first chunk (what a retry may repeat)."""
@@ -302,31 +308,40 @@ class Gateway(ClosesConnections):
     def embed(self, request: EmbeddingsRequest, texts: Sequence[str]) -> EmbeddingsResult:
         """Vectors for `texts`, in their order: batches of `request.batch_size`, up to
         `request.concurrency` in flight (threads sharing one connection pool), each retried
-        by the one retry policy. The first batch to fail is raised, typed, and no batch is
-        sent after it. No texts: no request."""
+        by the one retry policy. The first batch to fail is raised, typed, as soon as it
+        fails; no batch is sent or retried after it. No texts: no request."""
         checked = request.check_texts(texts)
         plan = CallPlan.make(self.settings, request.options)
         batches = request.batches(checked)
         if len(batches) <= 1 or request.concurrency == 1:
             return merged([self._embed_batch(request, plan, batch) for batch in batches])
-        failed = threading.Event()
+        first_failure: list[BaseException] = []
+        lock = threading.Lock()
 
         def one(batch: Sequence[str]) -> EmbeddingsResult | None:
-            if failed.is_set():
+            if plan.given_up.is_set():
                 return None  # the call already failed: never sent
             try:
                 return self._embed_batch(request, plan, batch)
-            except BaseException:
-                failed.set()
+            except BaseException as error:
+                with lock:
+                    first_failure.append(error)
+                plan.given_up.set()  # no batch sent, nor retried, after it
                 raise
 
-        with ThreadPoolExecutor(min(request.concurrency, len(batches))) as workers:
+        workers = ThreadPoolExecutor(min(request.concurrency, len(batches)))
+        try:
             futures = [workers.submit(one, batch) for batch in batches]
             wait(futures, return_when=FIRST_EXCEPTION)
-            for future in futures:
-                future.cancel()
-            results = [future.result() for future in futures if not future.cancelled()]
-        return merged([result for result in results if result is not None])
+            if first_failure:
+                raise first_failure[0]
+            results = [future.result() for future in futures]
+            return merged([result for result in results if result is not None])
+        finally:
+            # On a failure (or Ctrl-C): queued batches are dropped, batches in flight end
+            # with their current attempt in the background; nothing waits for them.
+            plan.given_up.set()
+            workers.shutdown(wait=False, cancel_futures=True)
 
     async def aembed(self, request: EmbeddingsRequest, texts: Sequence[str]) -> EmbeddingsResult:
         """`embed` on the running event loop: batches as tasks, at most `concurrency` at
@@ -382,11 +397,19 @@ class Gateway(ClosesConnections):
         waits = plan.waits()
         response = self.transport.send("POST", _EMBEDDINGS, content, request.options, waits)
         try:
-            data = read_body(response, waits, self.settings.max_body_bytes)
+            data = read_body(response, waits, self._embeddings_cap(count))
         finally:
             response.close()
         with _redacting(self.settings):
             return parse_embeddings(data, count, request.fields.get("dimensions"))
+
+    def _embeddings_cap(self, count: int) -> int | None:
+        """The body cap for `count` vectors: the setting if given, else room for that many
+        4096-dimension vectors as JSON floats (a full float batch of text-embedding-3-large
+        passes the chat answers' 64 MiB default)."""
+        if self.settings.max_body_bytes is not None:
+            return self.settings.max_body_bytes
+        return max(DEFAULT_MAX_BODY_BYTES, count * 4096 * _FLOAT_JSON_BYTES)
 
     async def _aembed_once(
         self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
@@ -394,7 +417,7 @@ class Gateway(ClosesConnections):
         waits = plan.waits()
         response = await self.transport.asend("POST", _EMBEDDINGS, content, request.options, waits)
         try:
-            data = await aread_body(response, waits, self.settings.max_body_bytes)
+            data = await aread_body(response, waits, self._embeddings_cap(count))
         finally:
             await response.aclose()
         with _redacting(self.settings):

@@ -22,7 +22,7 @@ _TOKEN_TAIL = r"[A-Za-z0-9._~+/=-]*"
 # Keys this process has handed to an HTTP client, for the log filter (which has no client).
 _known: set[str] = set()
 # Where a key could show up in a record: our own logger and the HTTP stack under it.
-_LOGGER_PREFIXES = ("skillboss_core", "openai", "httpx", "httpx2", "httpcore")
+_LOGGER_PREFIXES = ("skillboss_core", "openai", "httpx", "httpx2", "httpcore", "httpcore2")
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:

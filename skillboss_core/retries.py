@@ -2,8 +2,9 @@
 
 Every path (sync, async, stream, models list) reads these rules, and every error's
 `is_retryable` comes from them: a status error gets `retryable_status`, the core's other
-errors carry their class's flag (connection failures, timeouts, a broken body, an error or
-garbage inside a 200 answer are retryable; a size cap passed is not). The transport retries
+errors carry their class's flag (connection failures, timeouts, a broken body, an error
+object inside a 200 answer are retryable; a 200 that is not an answer and a size cap passed
+are not). The transport retries
 exactly the retryable failures that happen before any part of the answer reached the
 caller, up to `max_retries` times, waiting `wait_before_retry` seconds each time; then a
 retryable failure moves on to the next fallback model. Waits follow the openai SDK's:

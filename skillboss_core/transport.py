@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from skillboss_core._http import http
@@ -46,6 +47,9 @@ class CallPlan:
     chunk_timeout: float | None
     max_retries: int
     bound: CallBound
+    # Set when the call has failed elsewhere (another batch of an embeddings call): nothing
+    # more is retried.
+    given_up: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def make(cls, settings: GatewaySettings, options: RequestOptions) -> CallPlan:
@@ -65,7 +69,12 @@ class CallPlan:
     def next_wait(self, error: BaseException, retries_done: int) -> float | None:
         """Seconds to wait before sending again after `error`, or None to give up. A wait
         that would pass the overall bound raises the timeout error now."""
-        if not is_retryable(error) or retries_done >= self.max_retries:
+        if (
+            not is_retryable(error)
+            or retries_done >= self.max_retries
+            or self.bound.expired()
+            or self.given_up.is_set()
+        ):
             return None
         wait = wait_before_retry(error, retries_done)
         self.bound.check_wait(wait)
@@ -161,11 +170,11 @@ def reading(waits: Waits, chunks_seen: Callable[[], int] = lambda: 0) -> Iterato
             "compressed body."
         ) from exc
     except http.TransportError as exc:
+        seen = chunks_seen()
+        where = f"after {seen} stream events" if seen else "while its answer was being read"
         raise StreamInterruptedError(
-            message=(
-                f"The connection to the gateway broke after {chunks_seen()} stream events "
-                f"({exc}); the answer is incomplete."
-            ),
+            message=f"The connection to the gateway broke {where} ({exc}); the answer is "
+            "incomplete.",
             request=_request_of(exc) or http.Request("POST", "/chat/completions"),
         ) from exc
 
@@ -240,7 +249,7 @@ class Transport:
         request = self._build(client, method, path, content, options, waits)
         try:
             response = client.send(request, stream=True)
-        except http.TransportError as failure:
+        except http.RequestError as failure:  # transport failures, a redirect loop
             raise self._failed(failure, waits, request) from failure
         waits.got_response()
         if 200 <= response.status_code < 300:
@@ -263,7 +272,7 @@ class Transport:
         request = self._build(client, method, path, content, options, waits)
         try:
             response = await client.send(request, stream=True)
-        except http.TransportError as failure:
+        except http.RequestError as failure:  # transport failures, a redirect loop
             raise self._failed(failure, waits, request) from failure
         waits.got_response()
         if 200 <= response.status_code < 300:

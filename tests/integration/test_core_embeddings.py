@@ -219,3 +219,37 @@ def test_bad_texts_fail_before_any_request() -> None:
     ):
         gateway(server).embed(build(), ["fine", ""])
     assert server.requests == []
+
+
+def test_sync_embed_raises_the_first_failure_at_once_and_retries_nothing_after_it() -> None:
+    """Batch 1 is refused (402) while batch 0 keeps failing with 503s: the 402 is raised as
+    soon as it happens, and batch 0 is not retried after it."""
+    batch_zero: list[float] = []
+
+    def script(body: dict[str, Any]) -> Any:
+        if body["input"] == TEXTS[1:2]:
+            time.sleep(0.2)
+            error = {"error": {"message": "no credit left"}}
+            return 402, {"Content-Type": "application/json"}, json.dumps(error).encode()
+        batch_zero.append(time.monotonic())
+        time.sleep(0.5)
+        return 503, {"Content-Type": "application/json", "retry-after": "1"}, b"{}"
+
+    with ScriptedGateway() as server:
+        server.script_embeddings(script)
+        began = time.monotonic()
+        with pytest.raises(errors.InsufficientCreditsError):
+            gateway(server, max_retries=5).embed(build(batch_size=1, concurrency=2), TEXTS[:2])
+        assert time.monotonic() - began < 1.5
+        time.sleep(1.5)  # what a retry of batch 0 would have waited for
+    assert len(batch_zero) == 1
+
+
+def test_a_redirect_loop_is_a_typed_error() -> None:
+    def loop(_body: dict[str, Any]) -> Any:
+        return 307, {"Location": "/v1/embeddings", "Content-Length": "0"}, b""
+
+    with ScriptedGateway() as server:
+        server.script_embeddings(loop)
+        with pytest.raises(errors.GatewayConnectionError, match="redirect"):
+            gateway(server, max_retries=0).embed(build(), TEXTS[:1])

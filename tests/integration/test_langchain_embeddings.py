@@ -18,10 +18,12 @@ from typing import Any
 
 import openai
 import pytest
-from langchain_core import exceptions as lc_exceptions
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
 from langchain_skillboss import SkillBossEmbeddings
+
+# langchain-core's classes, or the stand-ins older langchain-core versions get.
+from langchain_skillboss import errors as lc_exceptions
 from skillboss_core import InvalidParameterError, errors
 from tests.support import embedder
 from tests.support.embeddings_wire import EmbeddingsOptions

@@ -517,3 +517,16 @@ def test_a_cause_chain_that_loops_still_gives_a_reason() -> None:
 def test_unreachable_hides_the_key() -> None:
     error = connection_error(httpx.ConnectError(f"proxy refused Bearer {SECRET}"))
     assert SECRET not in str(errors.unreachable(error, URL, (SECRET,), request=REQUEST))
+
+
+def test_errors_pickle_without_the_key_the_request_carries() -> None:
+    import pickle
+
+    request = httpx.Request("POST", URL, headers={"Authorization": f"Bearer {SECRET}"})
+    raw = httpx.Response(401, request=request, json={"error": {"message": "bad key"}})
+    error = map_status_error("raw", body={"error": {"message": "bad key"}}, response=raw)
+    data = pickle.dumps(error)
+    assert SECRET.encode() not in data
+    back = pickle.loads(data)
+    assert type(back) is type(error) and str(back) == str(error)
+    assert (back.status_code, back.is_retryable, back.request) == (401, False, None)

@@ -16,16 +16,18 @@ from typing import Any
 
 import pytest
 from langchain_core.embeddings import Embeddings
-from langchain_core.exceptions import (
-    ModelAuthenticationError,
-    ModelError,
-    ModelInvalidRequestError,
-)
 from langchain_core.load import dumpd, dumps, load
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 from pydantic import SecretStr, ValidationError
 
 from langchain_skillboss import ChatSkillBoss, SkillBossEmbeddings
+
+# langchain-core's classes, or the stand-ins older langchain-core versions get.
+from langchain_skillboss.errors import (
+    ModelAuthenticationError,
+    ModelError,
+    ModelInvalidRequestError,
+)
 from skillboss_core import EmbeddingInputTooLongError, InvalidParameterError, MissingAPIKeyError
 from skillboss_core.catalog import lookup_embedding
 from skillboss_core.embeddings import (
@@ -154,7 +156,7 @@ def test_the_catalogs_input_window_is_checked_before_sending() -> None:
     assert make()._request(None).max_input_tokens == info.max_input_tokens
     assert make(model="my-own/embedder")._request(None).max_input_tokens is None
     with pytest.raises(EmbeddingInputTooLongError, match="split it") as caught:
-        make().embed_documents(["fine", "word " * (info.max_input_tokens + 10)])
+        make().embed_documents(["fine", "word " * (info.max_input_tokens * 2)])
     assert (caught.value.position, caught.value.limit) == (1, info.max_input_tokens)
     assert isinstance(caught.value, ModelInvalidRequestError)
     again = pickle.loads(pickle.dumps(caught.value))

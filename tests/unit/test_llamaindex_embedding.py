@@ -258,7 +258,7 @@ def test_texts_that_cannot_be_sent_are_refused_naming_their_position() -> None:
 
 def test_a_text_longer_than_the_models_window_is_refused() -> None:
     with pytest.raises(EmbeddingInputTooLongError, match="8191") as caught:
-        make().get_text_embedding_batch(["short", "word " * 9000])
+        make().get_text_embedding_batch(["short", "word " * 20000])
     assert caught.value.position == 1
 
 
@@ -325,3 +325,9 @@ def test_pickles_with_its_settings() -> None:
     assert {f: getattr(again, f) for f in fields} == {f: getattr(model, f) for f in fields}
     assert again.api_key is not None and again.api_key.get_secret_value() == KEY
     assert again._client().settings == model._client().settings
+
+
+@pytest.mark.parametrize("name", ["model", "dimensions", "timeout"])
+def test_a_field_given_again_in_additional_kwargs_is_refused(name: str) -> None:
+    with pytest.raises(InvalidParameterError, match=f"additional_kwargs may not hold '{name}'"):
+        SkillBossEmbedding(api_key="sk-test", additional_kwargs={name: 1})
