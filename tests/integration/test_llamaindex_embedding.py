@@ -224,7 +224,8 @@ def test_a_rate_limit_that_outlasts_the_retries_is_raised_typed(
 
 
 def test_a_failure_leaves_the_later_groups_unsent(gateway_server: ScriptedGateway) -> None:
-    """Sync: the failing group's other request ends, nothing after it is sent."""
+    """Sync: nothing after the failing group is sent (its other request may or may not
+    have left before the failure: the threads race)."""
 
     def answer(body: dict[str, Any]) -> ScriptResult | None:
         if body["input"] == [TEXTS[1]]:
@@ -236,7 +237,9 @@ def test_a_failure_leaves_the_later_groups_unsent(gateway_server: ScriptedGatewa
     model = embedding(gateway_server, embed_batch_size=1, num_workers=2)
     with pytest.raises(GatewayAuthenticationError):
         model.get_text_embedding_batch(TEXTS[:8])
-    assert sorted(inputs(gateway_server)) == [[TEXTS[0]], [TEXTS[1]]]
+    time.sleep(0.5)  # a request already on its way is recorded by now
+    sent = inputs(gateway_server)
+    assert [TEXTS[1]] in sent and all(batch in ([TEXTS[0]], [TEXTS[1]]) for batch in sent)
 
 
 async def test_a_failure_cancels_the_requests_in_flight(gateway_server: ScriptedGateway) -> None:
