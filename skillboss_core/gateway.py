@@ -161,11 +161,9 @@ class Gateway(ClosesConnections):
         self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
     ) -> ChatResult:
         waits = plan.waits()
-        response = self.transport.send("POST", _PATH, content, options, waits)
-        try:
-            data = read_body(response, waits, self.settings.max_body_bytes)
-        finally:
-            response.close()
+        data = self.transport.fetch(
+            "POST", _PATH, content, options, waits, self.settings.max_body_bytes
+        )
         with _redacting(self.settings):
             return _stamp(parse_completion_bytes(data), body)
 
@@ -173,11 +171,9 @@ class Gateway(ClosesConnections):
         self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
     ) -> ChatResult:
         waits = plan.waits()
-        response = await self.transport.asend("POST", _PATH, content, options, waits)
-        try:
-            data = await aread_body(response, waits, self.settings.max_body_bytes)
-        finally:
-            await response.aclose()
+        data = await self.transport.afetch(
+            "POST", _PATH, content, options, waits, self.settings.max_body_bytes
+        )
         with _redacting(self.settings):
             return _stamp(parse_completion_bytes(data), body)
 
@@ -395,11 +391,9 @@ class Gateway(ClosesConnections):
         self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
     ) -> EmbeddingsResult:
         waits = plan.waits()
-        response = self.transport.send("POST", _EMBEDDINGS, content, request.options, waits)
-        try:
-            data = read_body(response, waits, self._embeddings_cap(count))
-        finally:
-            response.close()
+        data = self.transport.fetch(
+            "POST", _EMBEDDINGS, content, request.options, waits, self._embeddings_cap(count)
+        )
         with _redacting(self.settings):
             return parse_embeddings(data, count, request.fields.get("dimensions"))
 
@@ -415,11 +409,9 @@ class Gateway(ClosesConnections):
         self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
     ) -> EmbeddingsResult:
         waits = plan.waits()
-        response = await self.transport.asend("POST", _EMBEDDINGS, content, request.options, waits)
-        try:
-            data = await aread_body(response, waits, self._embeddings_cap(count))
-        finally:
-            await response.aclose()
+        data = await self.transport.afetch(
+            "POST", _EMBEDDINGS, content, request.options, waits, self._embeddings_cap(count)
+        )
         with _redacting(self.settings):
             return parse_embeddings(data, count, request.fields.get("dimensions"))
 
@@ -437,19 +429,15 @@ class Gateway(ClosesConnections):
 
     def _get_models(self, plan: CallPlan) -> bytes:
         waits = plan.waits()
-        response = self.transport.send("GET", "/models", None, NO_OPTIONS, waits)
-        try:
-            return read_body(response, waits, self.settings.max_body_bytes)
-        finally:
-            response.close()
+        return self.transport.fetch(
+            "GET", "/models", None, NO_OPTIONS, waits, self.settings.max_body_bytes
+        )
 
     async def _aget_models(self, plan: CallPlan) -> bytes:
         waits = plan.waits()
-        response = await self.transport.asend("GET", "/models", None, NO_OPTIONS, waits)
-        try:
-            return await aread_body(response, waits, self.settings.max_body_bytes)
-        finally:
-            await response.aclose()
+        return await self.transport.afetch(
+            "GET", "/models", None, NO_OPTIONS, waits, self.settings.max_body_bytes
+        )
 
     def model_infos(self) -> list[ModelInfo]:
         """Every model the key can use, with its facts (the gateway's own, else the catalog's)."""

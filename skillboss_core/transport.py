@@ -282,3 +282,34 @@ class Transport:
         finally:
             await response.aclose()
         raise status_error(response, content, self.settings.values_to_hide())
+
+    def fetch(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        options: RequestOptions,
+        waits: Waits,
+        max_bytes: int | None,
+    ) -> bytes:
+        """`send`, then the whole 2xx body read under the same waits and cap, then closed."""
+        response = self.send(method, path, content, options, waits)
+        try:
+            return read_body(response, waits, max_bytes)
+        finally:
+            response.close()
+
+    async def afetch(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        options: RequestOptions,
+        waits: Waits,
+        max_bytes: int | None,
+    ) -> bytes:
+        response = await self.asend(method, path, content, options, waits)
+        try:
+            return await aread_body(response, waits, max_bytes)
+        finally:
+            await response.aclose()
