@@ -154,7 +154,7 @@ record-local: venv ## re-record against the scripted gateway on 127.0.0.1 (no ke
 # The model catalog's source: LiteLLM's model table, from the pinned wheel (never installed).
 LITELLM_VERSION := 1.110.2
 
-catalog: venv ## regenerate skillboss_core/catalog_data.json from LiteLLM's table (LITELLM_VERSION)
+catalog: venv ## regenerate skillboss_core/catalog/catalog_data.json from LiteLLM's table (LITELLM_VERSION)
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	echo "==> Downloading litellm==$(LITELLM_VERSION) (no dependencies) for its model table"; \
 	$(TOOLS)/bin/python -m pip download --quiet --no-deps --only-binary=:all: \

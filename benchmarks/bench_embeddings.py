@@ -166,7 +166,7 @@ class CoreEmbed(EmbedClient):
         from pydantic import SecretStr
 
         from skillboss_core import Gateway, GatewaySettings
-        from skillboss_core.embeddings import EmbeddingsRequest
+        from skillboss_core.wire.embeddings import EmbeddingsRequest
 
         self.gateway = Gateway(GatewaySettings(api_key=SecretStr(DUMMY_KEY), base_url=base_url))
         self.request = EmbeddingsRequest.build(

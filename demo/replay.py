@@ -14,7 +14,7 @@ import runpy
 import sys
 from pathlib import Path
 
-from skillboss_core.settings import DEFAULT_BASE_URL
+from skillboss_core.config.settings import DEFAULT_BASE_URL
 from tests.support.cassettes import recording_mode, use_cassette
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ and `SkillBossEmbeddings`, a drop-in for OpenAIEmbeddings."""
 # baseline import instead of 1.14x (benchmarks/README.md), where the interpreter's gc passes
 # land. isort would reorder these, so it is told not to.
 from skillboss_core import __version__  # isort: skip
-from skillboss_core.extras import require_framework  # isort: skip
+from skillboss_core.config.extras import require_framework  # isort: skip
 
 # A LlamaIndex-only install is told which extra to add, not "No module named langchain_core".
 require_framework(

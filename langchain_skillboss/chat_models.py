@@ -48,20 +48,20 @@ from langchain_skillboss.structured import (
 from langchain_skillboss.tokens import count_messages, count_text, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway
-from skillboss_core.clients import ClientPool
-from skillboss_core.closing import ClosesConnections
-from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
-from skillboss_core.field_names import accepted_names
-from skillboss_core.options import OPTION_NAMES
-from skillboss_core.request import (
+from skillboss_core.config.endpoints import refuse_endpoints, refuse_two_urls
+from skillboss_core.config.field_names import accepted_names
+from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
+from skillboss_core.security.keys import masked_headers, public_headers, refuse_secret_names
+from skillboss_core.transport.clients import ClientPool
+from skillboss_core.transport.closing import ClosesConnections
+from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.wire.options import OPTION_NAMES
+from skillboss_core.wire.request import (
     DEFAULT_MODEL,
     PASSTHROUGH_FIELDS,
     ChatRequest,
     split_values,
 )
-from skillboss_core.reuse import shared_gateway
-from skillboss_core.secrets import masked_headers, public_headers, refuse_secret_names
-from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 
 if TYPE_CHECKING:
     from langchain_core.caches import BaseCache

@@ -3,7 +3,7 @@
 Users bring blocks in three dialects: OpenAI Chat Completions (`image_url`, `input_audio`,
 `file`), LangChain standard blocks (v1 `image`/`file`/`audio` with `url`/`base64`/`file_id`,
 and the older `source_type` form) and Anthropic (`image`/`document` with a `source`).
-All of them become the parts built by `skillboss_core.wire`; anything else is an error
+All of them become the parts built by `skillboss_core.wire.builders`; anything else is an error
 raised before a request is made, naming the block and what is accepted.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from skillboss_core import InvalidParameterError
-from skillboss_core.wire import audio_part, file_part, image_part, text_part
+from skillboss_core.wire.builders import audio_part, file_part, image_part, text_part
 
 ACCEPTED_BLOCKS = (
     "text, image_url, input_audio, file (OpenAI); image, file, audio with url/base64/file_id, "

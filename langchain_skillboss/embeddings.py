@@ -29,9 +29,14 @@ from typing_extensions import Self
 
 from langchain_skillboss.errors import model_errors
 from skillboss_core import API_KEY_ENV, BASE_URL_ENV, Gateway
-from skillboss_core.clients import ClientPool
-from skillboss_core.closing import ClosesConnections
-from skillboss_core.embeddings import (
+from skillboss_core.config.endpoints import is_url, refuse_two_urls
+from skillboss_core.config.field_names import accepted_names
+from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
+from skillboss_core.security.keys import masked_headers, public_headers, refuse_secret_names
+from skillboss_core.transport.clients import ClientPool
+from skillboss_core.transport.closing import ClosesConnections
+from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_EMBEDDING_MODEL,
@@ -39,11 +44,6 @@ from skillboss_core.embeddings import (
     MAX_CONCURRENCY,
     EmbeddingsRequest,
 )
-from skillboss_core.endpoints import is_url, refuse_two_urls
-from skillboss_core.field_names import accepted_names
-from skillboss_core.reuse import shared_gateway
-from skillboss_core.secrets import masked_headers, public_headers, refuse_secret_names
-from skillboss_core.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 
 _OWNER = "SkillBossEmbeddings"
 _URL_NAMES = ("base_url", "api_base", "openai_api_base")

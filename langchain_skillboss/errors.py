@@ -31,7 +31,7 @@ from langchain_core.exceptions import OutputParserException
 
 from skillboss_core import errors as core
 from skillboss_core.errors import EmbeddingInputTooLongError, InvalidParameterError
-from skillboss_core.retries import retryable_status
+from skillboss_core.transport.retries import retryable_status
 
 if TYPE_CHECKING:
     from langchain_core.exceptions import (

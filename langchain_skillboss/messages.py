@@ -21,7 +21,7 @@ from langchain_core.messages import (
 
 from langchain_skillboss.content import assistant_text, to_parts
 from skillboss_core import InvalidParameterError
-from skillboss_core.wire import assistant_message, default_call_id, tool_call, wire_role
+from skillboss_core.wire.builders import assistant_message, default_call_id, tool_call, wire_role
 
 
 def _with_name(wire: dict[str, Any], message: BaseMessage) -> dict[str, Any]:

@@ -29,8 +29,8 @@ from langchain_skillboss.blocks import PROVIDER
 from langchain_skillboss.errors import model_errors
 from skillboss_core import ChatResult, StreamAccumulator, StreamChunk, Usage
 from skillboss_core import ToolCall as CoreToolCall
-from skillboss_core.answer import output_name, parse_json_answer
 from skillboss_core.errors import ToolArgumentsError
+from skillboss_core.wire.answer import output_name, parse_json_answer
 
 
 def usage_metadata(usage: Usage) -> UsageMetadata:

@@ -2,7 +2,7 @@
 
 While a stream is still running they return the object so far (partial JSON); once the
 answer has a finish reason (the last streamed chunk, or any non-streamed answer) they hand
-the whole answer to `skillboss_core.answer`, which raises a typed error for a cut, filtered,
+the whole answer to `skillboss_core.wire.answer`, which raises a typed error for a cut, filtered,
 refused, empty or invalid answer instead of returning a half object or nothing.
 """
 
@@ -19,8 +19,8 @@ from langchain_core.outputs import ChatGeneration, Generation
 # StructuredOutputParseError was defined here; it is the core StructuredOutputError's twin now.
 from langchain_skillboss.errors import StructuredOutputParseError as StructuredOutputParseError
 from langchain_skillboss.errors import model_errors
-from skillboss_core.answer import judge_end, output_name, parse_json_answer, partial_json
 from skillboss_core.errors import StructuredOutputError
+from skillboss_core.wire.answer import judge_end, output_name, parse_json_answer, partial_json
 
 
 def _message(result: list[Generation]) -> BaseMessage:

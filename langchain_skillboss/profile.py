@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.language_models import ModelProfile
 
-from skillboss_core.catalog import ModelInfo
+from skillboss_core.catalog.models import ModelInfo
 
 
 def model_profile(info: ModelInfo) -> ModelProfile:

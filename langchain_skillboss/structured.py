@@ -18,7 +18,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 
 from langchain_skillboss.parsers import AnswerParser, ToolCallParser
 from langchain_skillboss.tools import format_tool
-from skillboss_core.wire import json_schema_format
+from skillboss_core.wire.builders import json_schema_format
 
 Method = Literal["json_schema", "function_calling", "json_mode"]
 METHODS = ("json_schema", "function_calling", "json_mode")

@@ -1,6 +1,6 @@
 """Approximate, offline token counting for LangChain: messages, tool calls and tools.
 
-The text estimate is the core's (skillboss_core.tokens, within about 15% of o200k_base, the
+The text estimate is the core's (skillboss_core.catalog.tokens, within about 15% of o200k_base, the
 default model's tokenizer, on prose, code and JSON in the major scripts); this module adds
 what a chat request puts around the text. LangChain's default counter would download a GPT-2
 tokenizer instead. Use it for budgeting and trimming, not for billing: the gateway's
@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from langchain_skillboss.tools import format_tools
-from skillboss_core.tokens import count_text, token_ids, token_pieces
+from skillboss_core.catalog.tokens import count_text, token_ids, token_pieces
 
 __all__ = [
     "MEDIA_TOKENS",

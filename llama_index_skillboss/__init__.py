@@ -3,7 +3,7 @@
 SkillBoss` and `from llama_index.embeddings.skillboss import SkillBossEmbedding`)."""
 
 from skillboss_core import __version__
-from skillboss_core.extras import require_framework
+from skillboss_core.config.extras import require_framework
 
 # A LangChain-only install is told which extra to add, not "No module named llama_index".
 require_framework(
@@ -15,8 +15,8 @@ require_framework(
 
 from llama_index_skillboss.base import SkillBoss  # noqa: E402
 from llama_index_skillboss.embedding import SkillBossEmbedding  # noqa: E402
-from skillboss_core.embeddings import DEFAULT_EMBEDDING_MODEL  # noqa: E402
-from skillboss_core.request import DEFAULT_MODEL  # noqa: E402
+from skillboss_core.wire.embeddings import DEFAULT_EMBEDDING_MODEL  # noqa: E402
+from skillboss_core.wire.request import DEFAULT_MODEL  # noqa: E402
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",

@@ -63,20 +63,20 @@ from skillboss_core import (
     InvalidParameterError,
     ModelInfo,
 )
-from skillboss_core.answer import judge_end, output_name
-from skillboss_core.clients import ClientPool
-from skillboss_core.closing import ClosesConnections
-from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
-from skillboss_core.field_names import accepted_names
-from skillboss_core.request import DEFAULT_MODEL, ChatRequest, split_values
-from skillboss_core.reuse import shared_gateway
-from skillboss_core.secrets import public_headers, refuse_secret_names
-from skillboss_core.settings import (
+from skillboss_core.config.endpoints import refuse_endpoints, refuse_two_urls
+from skillboss_core.config.field_names import accepted_names
+from skillboss_core.config.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     api_key_from_env,
     base_url_from_env,
 )
+from skillboss_core.security.keys import public_headers, refuse_secret_names
+from skillboss_core.transport.clients import ClientPool
+from skillboss_core.transport.closing import ClosesConnections
+from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.wire.answer import judge_end, output_name
+from skillboss_core.wire.request import DEFAULT_MODEL, ChatRequest, split_values
 
 if TYPE_CHECKING:
     from llama_index.core.callbacks import CallbackManager

@@ -32,24 +32,24 @@ from pydantic import (
 
 from llama_index_skillboss.base import _first_error
 from skillboss_core import Gateway, InvalidParameterError
-from skillboss_core.clients import ClientPool
-from skillboss_core.closing import ClosesConnections
-from skillboss_core.embeddings import (
+from skillboss_core.config.endpoints import refuse_endpoints, refuse_two_urls
+from skillboss_core.config.field_names import accepted_names
+from skillboss_core.config.settings import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    api_key_from_env,
+    base_url_from_env,
+)
+from skillboss_core.security.keys import public_headers, refuse_secret_names
+from skillboss_core.transport.clients import ClientPool
+from skillboss_core.transport.closing import ClosesConnections
+from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_EMBEDDING_MODEL,
     MAX_BATCH_SIZE,
     MAX_CONCURRENCY,
     EmbeddingsRequest,
-)
-from skillboss_core.endpoints import refuse_endpoints, refuse_two_urls
-from skillboss_core.field_names import accepted_names
-from skillboss_core.reuse import shared_gateway
-from skillboss_core.secrets import public_headers, refuse_secret_names
-from skillboss_core.settings import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    api_key_from_env,
-    base_url_from_env,
 )
 
 if TYPE_CHECKING:

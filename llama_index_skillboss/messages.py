@@ -25,7 +25,8 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from skillboss_core import InvalidParameterError, wire
+from skillboss_core import InvalidParameterError
+from skillboss_core.wire import builders as wire
 
 _AUDIO_MIME = {"wav": "audio/wav", "x-wav": "audio/wav", "mp3": "audio/mpeg", "mpeg": "audio/mpeg"}
 # Blocks that carry nothing the gateway takes as input: dropped, not errors.

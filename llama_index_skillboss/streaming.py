@@ -32,8 +32,8 @@ from llama_index_skillboss.outputs import (
     usage_kwargs,
 )
 from skillboss_core import ChatStream, StreamChunk, ToolCall, ToolCallDelta
-from skillboss_core.stream import AsyncChatStream, StreamAccumulator
-from skillboss_core.wire import default_call_id
+from skillboss_core.wire.builders import default_call_id
+from skillboss_core.wire.stream import AsyncChatStream, StreamAccumulator
 
 # (text pieces, reasoning pieces, refusal pieces, (index, id, name, argument pieces) per call):
 # how much of the core's accumulator a response had seen when it was made.

@@ -19,9 +19,9 @@ from llama_index.core.types import BasePydanticProgram
 from pydantic import BaseModel, ValidationError
 
 from llama_index_skillboss.outputs import finish_reason_of
-from skillboss_core import wire
-from skillboss_core.answer import output_name, parse_json_answer, partial_json
 from skillboss_core.errors import StructuredOutputError
+from skillboss_core.wire import builders as wire
+from skillboss_core.wire.answer import output_name, parse_json_answer, partial_json
 
 logger = logging.getLogger(__name__)
 # Keys meant for a function-calling program; they make no sense next to response_format.

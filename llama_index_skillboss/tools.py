@@ -11,7 +11,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.tools.types import BaseTool
 
-from skillboss_core import wire
+from skillboss_core.wire import builders as wire
 
 
 def tool_specs(tools: Sequence[BaseTool], *, strict: bool) -> list[dict[str, Any]]:

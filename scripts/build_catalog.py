@@ -1,4 +1,4 @@
-"""Builds skillboss_core/catalog_data.json from LiteLLM's model table (`make catalog`).
+"""Builds skillboss_core/catalog/catalog_data.json from LiteLLM's model table (`make catalog`).
 
 LiteLLM ships `model_prices_and_context_window_backup.json` inside its wheel: context
 windows, output caps and capabilities for thousands of models, kept up to date by its
@@ -27,9 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from skillboss_core.model_ids import canonical, maker, without_snapshot  # noqa: E402
+from skillboss_core.catalog.model_ids import canonical, maker, without_snapshot  # noqa: E402
 
-OUTPUT = ROOT / "skillboss_core" / "catalog_data.json"
+OUTPUT = ROOT / "skillboss_core" / "catalog" / "catalog_data.json"
 TABLE_PATH_IN_WHEEL = "litellm/model_prices_and_context_window_backup.json"
 
 # LiteLLM provider -> the vendor whose own API it is, in order of preference when two

@@ -2,11 +2,17 @@
 
 The LangChain and LlamaIndex adapters translate their messages to the wire dicts this
 package sends and turn its neutral results and stream chunks back into framework objects.
+
+Layers, top to bottom (a lower one never imports a higher one; tests/unit/test_layers.py):
+`cli` (the setup check), `transport` (HTTP, pools, waits, retries, the gateway), `config`
+(settings, the adapter-facing settings object), `wire` (sans-IO requests, the decoder, the
+accumulator, results), and at the bottom `errors`, `security` (keys, redaction) and
+`catalog` (model facts, ids, tokens). The names below are the public surface.
 """
 
-from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
+from skillboss_core import _moved
 from skillboss_core._version import __version__
-from skillboss_core.catalog import (
+from skillboss_core.catalog.models import (
     EmbeddingModelInfo,
     ModelInfo,
     catalog_source,
@@ -15,11 +21,7 @@ from skillboss_core.catalog import (
     lookup,
     lookup_embedding,
 )
-from skillboss_core.embeddings import (
-    DEFAULT_EMBEDDING_MODEL,
-    EmbeddingsRequest,
-    EmbeddingsResult,
-)
+from skillboss_core.config.settings import DEFAULT_BASE_URL, GatewaySettings
 from skillboss_core.errors import (
     EmbeddingInputTooLongError,
     GatewayAuthenticationError,
@@ -45,13 +47,18 @@ from skillboss_core.errors import (
     StreamStalledError,
     UpstreamError,
 )
-from skillboss_core.gateway import Gateway
-from skillboss_core.options import RequestOptions
-from skillboss_core.params import ChatParams, InvalidParameterError
-from skillboss_core.request import ChatRequest
-from skillboss_core.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
-from skillboss_core.settings import DEFAULT_BASE_URL, GatewaySettings
-from skillboss_core.stream import AsyncChatStream, ChatStream, SSEDecoder, StreamAccumulator
+from skillboss_core.security.env_names import API_KEY_ENV, BASE_URL_ENV
+from skillboss_core.transport.gateway import Gateway
+from skillboss_core.wire.embeddings import (
+    DEFAULT_EMBEDDING_MODEL,
+    EmbeddingsRequest,
+    EmbeddingsResult,
+)
+from skillboss_core.wire.options import RequestOptions
+from skillboss_core.wire.params import ChatParams, InvalidParameterError
+from skillboss_core.wire.request import ChatRequest
+from skillboss_core.wire.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
+from skillboss_core.wire.stream import AsyncChatStream, ChatStream, SSEDecoder, StreamAccumulator
 
 __all__ = [
     "API_KEY_ENV",
@@ -107,3 +114,5 @@ __all__ = [
     "lookup",
     "lookup_embedding",
 ]
+
+_moved.install()  # the old flat module paths (CHANGELOG 0.9)

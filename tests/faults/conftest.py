@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from skillboss_core._http import http as httpx  # the library the SDK runs on
+from skillboss_core.transport.http_library import http as httpx  # the library the SDK runs on
 from tests.faults.callers import ANSWER
 from tests.support.scripted_gateway import ScriptedGateway
 

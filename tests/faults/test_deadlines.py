@@ -164,7 +164,7 @@ def test_a_stream_that_stops_after_its_first_event_is_stalled(
 
 def _core_stream(base_url: str) -> None:
     from skillboss_core import Gateway, GatewaySettings
-    from skillboss_core.request import ChatRequest
+    from skillboss_core.wire.request import ChatRequest
 
     gateway = Gateway(GatewaySettings(api_key="sk-x", base_url=base_url, max_retries=0))
     request = ChatRequest.build(
@@ -380,7 +380,7 @@ def test_total_timeout_bounds_the_fallback_models_too(
 
 def _core_per_call(base_url: str, stream: bool) -> str:
     from skillboss_core import Gateway, GatewaySettings
-    from skillboss_core.request import ChatRequest
+    from skillboss_core.wire.request import ChatRequest
 
     settings = GatewaySettings(api_key=SecretStr(KEY), base_url=base_url, max_retries=2)
     request = ChatRequest.build(

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from skillboss_core import response as core_response
-from skillboss_core import stream as core_stream
 from skillboss_core.errors import InvalidResponseError
+from skillboss_core.wire import decode as core_response
+from skillboss_core.wire import stream as core_stream
 from tests.faults.callers import CALLERS, Caller, Target
 from tests.support.scripted_gateway import ScriptedGateway
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from skillboss_core.check import PROMPT, CheckOptions, main, run_check
-from skillboss_core.help_texts import ADMIN_EMAIL
-from skillboss_core.request import DEFAULT_MODEL
+from skillboss_core.cli.check import PROMPT, CheckOptions, main, run_check
+from skillboss_core.security.help_texts import ADMIN_EMAIL
+from skillboss_core.wire.request import DEFAULT_MODEL
 from tests.support.scripted_gateway import Fault, ScriptedGateway, ScriptResult, error_body
 
 KEY = "sk-wholesale-setupcheck-0123456789abcdef"

@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from skillboss_core import EmbeddingsRequest, Gateway, GatewaySettings, errors
-from skillboss_core.embeddings import EmbeddingsResult
+from skillboss_core.wire.embeddings import EmbeddingsResult
 from tests.support import embedder
 from tests.support.embeddings_wire import EmbeddingsOptions
 from tests.support.scripted_gateway import Fault, ScriptedGateway

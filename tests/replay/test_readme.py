@@ -28,7 +28,7 @@ from pydantic_core import PydanticUndefined
 
 from langchain_skillboss import ChatSkillBoss, SkillBossEmbeddings
 from llama_index_skillboss import SkillBoss
-from skillboss_core.params import RANGES
+from skillboss_core.wire.params import RANGES
 from tests.support.answer_table import Answer
 from tests.support.cassettes import asked
 

@@ -9,7 +9,7 @@ the model, is stated here.
 from __future__ import annotations
 
 from langchain_skillboss.profile import model_profile
-from skillboss_core.catalog import lookup
+from skillboss_core.catalog.models import lookup
 
 MODEL = "openai/gpt-5.4-mini"
 OVERRIDE_MODEL = "openai/gpt-5.4"

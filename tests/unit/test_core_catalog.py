@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from skillboss_core import known_models, lookup
-from skillboss_core.catalog import (
+from skillboss_core.catalog.model_ids import canonical, maker, without_snapshot
+from skillboss_core.catalog.models import (
     DEFAULT_CONTEXT_WINDOW,
     DEFAULT_MAX_OUTPUT_TOKENS,
     OVERRIDES,
@@ -22,7 +23,6 @@ from skillboss_core.catalog import (
     lookup_embedding,
     table_facts,
 )
-from skillboss_core.model_ids import canonical, maker, without_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = catalog_data()["models"]

@@ -1,4 +1,4 @@
-"""The embeddings request and answer (skillboss_core.embeddings): checked before sending,
+"""The embeddings request and answer (skillboss_core.wire.embeddings): checked before sending,
 read back in input order whatever order and encoding the gateway chose (no I/O)."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from skillboss_core.embeddings import (
+from skillboss_core.errors import InvalidResponseError, UpstreamError
+from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     MAX_BATCH_SIZE,
@@ -20,9 +21,8 @@ from skillboss_core.embeddings import (
     merged,
     parse_embeddings,
 )
-from skillboss_core.errors import InvalidResponseError, UpstreamError
-from skillboss_core.params import InvalidParameterError
-from skillboss_core.results import Usage
+from skillboss_core.wire.params import InvalidParameterError
+from skillboss_core.wire.results import Usage
 
 MODEL = "openai/text-embedding-3-small"
 

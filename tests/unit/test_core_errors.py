@@ -10,7 +10,8 @@ import openai
 import pytest
 
 from skillboss_core import errors
-from skillboss_core.errors import map_status_error
+from skillboss_core.transport import failures
+from skillboss_core.transport.failures import map_status_error
 
 SECRET = "sk-live-this-must-never-appear-0000"
 
@@ -386,7 +387,7 @@ def test_context_overflow_is_recognised_by_code_alone_and_in_unwrapped_bodies(
 ) -> None:
     error = map_status_error("raw", body=body, response=response(400))
     assert isinstance(error, errors.GatewayContextOverflowError)
-    assert errors.says_context_overflow(body, "Invalid request")
+    assert failures.says_context_overflow(body, "Invalid request")
 
 
 def test_retry_after_falls_back_to_seconds_when_milliseconds_are_unreadable() -> None:
@@ -480,7 +481,7 @@ def test_unreachable_names_the_url_and_the_innermost_reason(implicit: bool) -> N
     error = connection_error(
         httpx.ConnectError("All connection attempts failed"), refused, implicit=implicit
     )
-    told = errors.unreachable(error, URL, (), request=REQUEST)
+    told = failures.unreachable(error, URL, (), request=REQUEST)
     assert type(told) is errors.GatewayConnectionError
     assert str(told) == unreachable_message(os.strerror(errno.ECONNREFUSED))
     assert told.request is REQUEST and told.is_retryable is True
@@ -503,20 +504,20 @@ def test_unreachable_names_the_url_and_the_innermost_reason(implicit: bool) -> N
     ids=["errno", "errno 0", "wordless innermost", "no cause"],
 )
 def test_unreachable_reason(chain: tuple[BaseException, ...], reason: str) -> None:
-    told = errors.unreachable(connection_error(*chain), URL, (), request=REQUEST)
+    told = failures.unreachable(connection_error(*chain), URL, (), request=REQUEST)
     assert str(told) == unreachable_message(reason)
 
 
 def test_a_cause_chain_that_loops_still_gives_a_reason() -> None:
     first, second = httpx.ConnectError("first"), httpx.ConnectError("second")
     first.__cause__, second.__cause__ = second, first
-    told = errors.unreachable(connection_error(first), URL, (), request=REQUEST)
+    told = failures.unreachable(connection_error(first), URL, (), request=REQUEST)
     assert str(told) == unreachable_message("second")
 
 
 def test_unreachable_hides_the_key() -> None:
     error = connection_error(httpx.ConnectError(f"proxy refused Bearer {SECRET}"))
-    assert SECRET not in str(errors.unreachable(error, URL, (SECRET,), request=REQUEST))
+    assert SECRET not in str(failures.unreachable(error, URL, (SECRET,), request=REQUEST))
 
 
 def test_errors_pickle_without_the_key_the_request_carries() -> None:

@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from skillboss_core import Gateway, GatewaySettings
-from skillboss_core.clients import ClientPool
+from skillboss_core.transport.clients import ClientPool
 
 KEY = "sk-unit-secret-0123456789abcdef"
 

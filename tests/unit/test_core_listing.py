@@ -1,4 +1,4 @@
-"""skillboss_core.listing: a gateway's /models entry turned into model facts (no I/O).
+"""skillboss_core.catalog.listing: a gateway's /models entry turned into model facts (no I/O).
 
 Fetching, caching and both adapters seeing the facts over HTTP are in
 tests/integration/test_model_listing.py.
@@ -6,7 +6,7 @@ tests/integration/test_model_listing.py.
 
 from __future__ import annotations
 
-from skillboss_core.listing import listed_facts
+from skillboss_core.catalog.listing import listed_facts
 
 # OpenRouter's shape: a window, an output cap, parameters and modalities.
 DESCRIBED = {

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from skillboss_core.options import OPTION_NAMES, UNSET, RequestOptions
-from skillboss_core.params import InvalidParameterError
-from skillboss_core.request import ChatRequest
-from skillboss_core.settings import GatewaySettings
-from skillboss_core.transport import CallPlan
+from skillboss_core.config.settings import GatewaySettings
+from skillboss_core.transport.http_calls import CallPlan
+from skillboss_core.wire.options import OPTION_NAMES, UNSET, RequestOptions
+from skillboss_core.wire.params import InvalidParameterError
+from skillboss_core.wire.request import ChatRequest
 
 HELLO = [{"role": "user", "content": "hi"}]
 

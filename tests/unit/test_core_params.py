@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from skillboss_core import ChatParams, InvalidParameterError
-from skillboss_core.gateway import encode_body
+from skillboss_core.transport.gateway import encode_body
 
 TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
 

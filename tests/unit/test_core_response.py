@@ -16,7 +16,7 @@ from skillboss_core import (
     results,
 )
 from skillboss_core.errors import ResponseTooLargeError, ToolArgumentsError
-from skillboss_core.response import DEFAULT_MAX_BODY_BYTES, BodyBuffer, parse_completion_bytes
+from skillboss_core.wire.decode import DEFAULT_MAX_BODY_BYTES, BodyBuffer, parse_completion_bytes
 
 
 def completion(message: dict[str, object], **extra: object) -> dict[str, object]:

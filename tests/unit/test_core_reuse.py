@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from skillboss_core import reuse
-from skillboss_core.reuse import shared_gateway
+from skillboss_core.transport import reuse
+from skillboss_core.transport.reuse import shared_gateway
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ def test_a_plain_string_key_is_held_as_a_secret() -> None:
 
 
 def test_bad_settings_set_after_construction_are_a_parameter_error() -> None:
-    from skillboss_core.params import InvalidParameterError
+    from skillboss_core.wire.params import InvalidParameterError
 
     with pytest.raises(InvalidParameterError, match="timeout"):
         shared_gateway(**settings(timeout=-1.0))  # type: ignore[arg-type]

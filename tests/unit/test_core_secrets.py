@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillboss_core.redact import REDACTED, redact
-from skillboss_core.secrets import (
+from skillboss_core.security.keys import (
     MASK,
     key_problem,
     looks_secret,
@@ -13,6 +12,7 @@ from skillboss_core.secrets import (
     masked_headers,
     public_headers,
 )
+from skillboss_core.security.redact import REDACTED, redact
 
 KEY = "sk-unit-secret-0123456789abcdef"
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from skillboss_core import DEFAULT_BASE_URL, Gateway, GatewaySettings, MissingAPIKeyError
-from skillboss_core.settings import USER_AGENT
+from skillboss_core.config.settings import USER_AGENT
 
 SECRET = "sk-test-secret-value-0123456789"
 

@@ -25,8 +25,8 @@ from skillboss_core import (
     Usage,
 )
 from skillboss_core.errors import ResponseTooLargeError
-from skillboss_core.results import ToolCallDelta
-from skillboss_core.stream import DEFAULT_MAX_EVENT_BYTES, StreamSource
+from skillboss_core.wire.results import ToolCallDelta
+from skillboss_core.wire.stream import DEFAULT_MAX_EVENT_BYTES, StreamSource
 from tests.unit import sse_fixtures as fx
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from skillboss_core.tokens import count_text, token_ids, token_pieces
+from skillboss_core.catalog.tokens import count_text, token_ids, token_pieces
 
 TOLERANCE = 0.15
 

@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 
 from langchain_skillboss import ChatSkillBoss
 from langchain_skillboss.chat_models import DEFAULT_MODEL
-from skillboss_core.catalog import lookup
+from skillboss_core.catalog.models import lookup
 
 SECRET = "sb-unit-secret-value-0123456789"
 

@@ -29,8 +29,8 @@ from langchain_skillboss.errors import (
     ModelInvalidRequestError,
 )
 from skillboss_core import EmbeddingInputTooLongError, InvalidParameterError, MissingAPIKeyError
-from skillboss_core.catalog import lookup_embedding
-from skillboss_core.embeddings import (
+from skillboss_core.catalog.models import lookup_embedding
+from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
     DEFAULT_EMBEDDING_MODEL,

@@ -22,8 +22,8 @@ from langchain_core.exceptions import OutputParserException
 
 from langchain_skillboss import errors as lc
 from skillboss_core import errors as core
-from skillboss_core.errors import map_status_error
-from skillboss_core.params import InvalidParameterError
+from skillboss_core.transport.failures import map_status_error
+from skillboss_core.wire.params import InvalidParameterError
 
 SECRET = "sk-live-never-shown-0000"
 REQUEST = httpx.Request(

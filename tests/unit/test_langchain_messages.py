@@ -235,7 +235,7 @@ def test_unsupported_message_types_fail_clearly() -> None:
 
 
 def test_legacy_function_messages_are_refused_before_sending() -> None:
-    """The gateway documents user / assistant / system / tool roles only (skillboss_core.wire)."""
+    """The gateway documents user / assistant / system / tool roles only (wire.builders)."""
     with pytest.raises(InvalidParameterError, match="ToolMessage"):
         to_wire_messages([HumanMessage("hi"), FunctionMessage(name="add", content="3")])
     with pytest.raises(InvalidParameterError, match="tool_call_id"):

@@ -24,7 +24,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index_skillboss import SkillBoss, streaming
 from llama_index_skillboss.lazy import PartialMessage
 from skillboss_core import AsyncChatStream, ChatStream
-from skillboss_core.request import ChatRequest
+from skillboss_core.wire.request import ChatRequest
 from tests.unit import sse_fixtures as fx
 
 HELLO = [ChatMessage(role="user", content="hello")]

@@ -12,7 +12,7 @@ from llama_index_skillboss.structured import parse_output, response_format
 from llama_index_skillboss.tools import keep_first_tool_call
 from skillboss_core import InvalidParameterError
 from skillboss_core.errors import AnswerTruncatedError, RefusalError, StructuredOutputError
-from skillboss_core.wire import strict_schema
+from skillboss_core.wire.builders import strict_schema
 
 
 def add(a: int, b: int) -> int:

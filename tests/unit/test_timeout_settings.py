@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from skillboss_core import GatewaySettings
-from skillboss_core.params import InvalidParameterError
-from skillboss_core.request import ChatRequest
+from skillboss_core.wire.params import InvalidParameterError
+from skillboss_core.wire.request import ChatRequest
 
 MODEL = "openai/gpt-5.4-mini"
 MESSAGES = [{"role": "user", "content": "hi"}]

@@ -29,10 +29,8 @@ from urllib.parse import SplitResult, urlsplit
 import openai
 from pydantic import SecretStr
 
-from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
-from skillboss_core.cleartext import CleartextKeyWarning, is_loopback
-from skillboss_core.embeddings import DEFAULT_EMBEDDING_MODEL, EmbeddingsRequest
+from skillboss_core.config.settings import DEFAULT_BASE_URL, GatewaySettings, api_key_from_env
 from skillboss_core.errors import (
     GatewayAuthenticationError,
     GatewayBadRequestError,
@@ -45,18 +43,20 @@ from skillboss_core.errors import (
     InvalidResponseError,
     SkillBossError,
 )
-from skillboss_core.gateway import Gateway
-from skillboss_core.help_texts import (
+from skillboss_core.security.cleartext import CleartextKeyWarning, is_loopback
+from skillboss_core.security.env_names import API_KEY_ENV, BASE_URL_ENV
+from skillboss_core.security.help_texts import (
     CONSOLE_KEY_ENV,
     DASHBOARD_HINT,
     WHERE_TO_GET_A_KEY,
     WHOLESALE_ONLY,
 )
-from skillboss_core.redact import redact, shown_url
-from skillboss_core.request import DEFAULT_MODEL, ChatRequest
-from skillboss_core.results import ChatResult
-from skillboss_core.secrets import key_problem
-from skillboss_core.settings import DEFAULT_BASE_URL, GatewaySettings, api_key_from_env
+from skillboss_core.security.keys import key_problem
+from skillboss_core.security.redact import redact, shown_url
+from skillboss_core.transport.gateway import Gateway
+from skillboss_core.wire.embeddings import DEFAULT_EMBEDDING_MODEL, EmbeddingsRequest
+from skillboss_core.wire.request import DEFAULT_MODEL, ChatRequest
+from skillboss_core.wire.results import ChatResult
 
 __all__ = [
     "DEFAULT_CHECK_MAX_TOKENS",

@@ -6,7 +6,7 @@ wholesale dashboard, and whoever is not on wholesale yet asks the admin address 
 
 from __future__ import annotations
 
-from skillboss_core._envnames import API_KEY_ENV
+from skillboss_core.security.env_names import API_KEY_ENV
 
 __all__ = [
     "ADMIN_EMAIL",

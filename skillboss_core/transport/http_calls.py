@@ -1,9 +1,9 @@
 """HTTP to the gateway: one request with its timeouts and typed errors, and the retry loop.
 
 Requests go straight through the HTTP library the openai SDK is built on (pooled clients
-from skillboss_core.clients), not through the SDK: responses are read as raw bytes (no
-pydantic object per chunk), every wait is bounded as skillboss_core.deadline says, and the
-one retry policy (skillboss_core.retries) decides every retry. Errors are the core's typed
+from skillboss_core.transport.clients), not through the SDK: responses are read as raw bytes (no
+pydantic object per chunk), every wait is bounded as skillboss_core.transport.deadline says, and the
+one retry policy (skillboss_core.transport.retries) decides every retry. Errors are the core's typed
 classes, each also the openai SDK's public class for its case. The logic is shared; the
 sync and async shells only do the I/O.
 """
@@ -19,20 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from skillboss_core._http import http
-from skillboss_core.clients import ClientPool
-from skillboss_core.deadline import CallBound, Waits
-from skillboss_core.errors import (
-    InvalidResponseError,
-    StreamInterruptedError,
-    status_error,
-    unreachable,
-)
-from skillboss_core.options import RequestOptions, _Unset
-from skillboss_core.redact import shown_url
-from skillboss_core.response import BodyBuffer
-from skillboss_core.retries import is_retryable, wait_before_retry
-from skillboss_core.settings import GatewaySettings
+from skillboss_core.config.settings import GatewaySettings
+from skillboss_core.errors import InvalidResponseError, StreamInterruptedError
+from skillboss_core.security.redact import shown_url
+from skillboss_core.transport.clients import ClientPool
+from skillboss_core.transport.deadline import CallBound, Waits
+from skillboss_core.transport.failures import status_error, unreachable
+from skillboss_core.transport.http_library import http
+from skillboss_core.transport.retries import is_retryable, wait_before_retry
+from skillboss_core.wire.decode import BodyBuffer
+from skillboss_core.wire.options import RequestOptions, _Unset
 
 _T = TypeVar("_T")
 logger = logging.getLogger("skillboss_core")

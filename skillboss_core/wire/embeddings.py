@@ -22,16 +22,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from skillboss_core.catalog import EmbeddingModelInfo, lookup_embedding
+from skillboss_core.catalog.models import EmbeddingModelInfo, lookup_embedding
+from skillboss_core.catalog.tokens import count_text
 
 # EmbeddingInputTooLongError is imported here for the import path it had first.
 from skillboss_core.errors import EmbeddingInputTooLongError as EmbeddingInputTooLongError
 from skillboss_core.errors import InvalidResponseError
-from skillboss_core.options import NO_OPTIONS, RequestOptions
-from skillboss_core.params import InvalidParameterError
-from skillboss_core.response import carries_error, reported_error, text_or_none
-from skillboss_core.results import Usage
-from skillboss_core.tokens import count_text
+from skillboss_core.wire.decode import carries_error, reported_error, text_or_none
+from skillboss_core.wire.options import NO_OPTIONS, RequestOptions
+from skillboss_core.wire.params import InvalidParameterError
+from skillboss_core.wire.results import Usage
 
 DEFAULT_EMBEDDING_MODEL = "openai/text-embedding-3-small"
 # Texts per request: OpenAI's API takes at most 2048 inputs per request; 512 short texts

@@ -1,6 +1,6 @@
 """The gateway object: complete, stream, embed, list models, fall back to the next model.
 
-Each call is planned once (skillboss_core.transport.CallPlan: timeouts, retries, the overall
+Each call is planned once (`http_calls.CallPlan`: timeouts, retries, the overall
 bound); every attempt goes through the transport, is retried by the one retry policy while
 nothing of the answer has reached the caller, and a retryable failure of the last retry
 moves on to the next fallback model. Answers are read as raw bytes in one pass.
@@ -17,27 +17,15 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeAlias
 
-from skillboss_core.catalog import ModelInfo, lookup
-from skillboss_core.clients import ClientPool
-from skillboss_core.closing import ClosesConnections
-from skillboss_core.deadline import Waits
-from skillboss_core.embeddings import (
-    EmbeddingsRequest,
-    EmbeddingsResult,
-    merged,
-    parse_embeddings,
-)
+from skillboss_core.catalog.listing import listed_facts
+from skillboss_core.catalog.models import ModelInfo, lookup
+from skillboss_core.config.settings import GatewaySettings
 from skillboss_core.errors import InvalidResponseError, _ResponseContentError
-from skillboss_core.listing import listed_facts
-from skillboss_core.options import NO_OPTIONS, RequestOptions
-from skillboss_core.params import InvalidParameterError
-from skillboss_core.redact import redact
-from skillboss_core.request import ChatRequest
-from skillboss_core.response import DEFAULT_MAX_BODY_BYTES, parse_completion_bytes
-from skillboss_core.results import ChatResult, StreamChunk
-from skillboss_core.settings import GatewaySettings
-from skillboss_core.stream import AsyncChatStream, ChatStream, StreamAccumulator, StreamSource
-from skillboss_core.transport import (
+from skillboss_core.security.redact import redact
+from skillboss_core.transport.clients import ClientPool
+from skillboss_core.transport.closing import ClosesConnections
+from skillboss_core.transport.deadline import Waits
+from skillboss_core.transport.http_calls import (
     CallPlan,
     Transport,
     afalling_back,
@@ -48,6 +36,18 @@ from skillboss_core.transport import (
     reading,
     retrying,
 )
+from skillboss_core.wire.decode import DEFAULT_MAX_BODY_BYTES, parse_completion_bytes
+from skillboss_core.wire.embeddings import (
+    EmbeddingsRequest,
+    EmbeddingsResult,
+    merged,
+    parse_embeddings,
+)
+from skillboss_core.wire.options import NO_OPTIONS, RequestOptions
+from skillboss_core.wire.params import InvalidParameterError
+from skillboss_core.wire.request import ChatRequest
+from skillboss_core.wire.results import ChatResult, StreamChunk
+from skillboss_core.wire.stream import AsyncChatStream, ChatStream, StreamAccumulator, StreamSource
 
 _PATH = "/chat/completions"
 _EMBEDDINGS = "/embeddings"

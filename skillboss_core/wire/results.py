@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skillboss_core.errors import ToolArgumentsError
-from skillboss_core.wire import tool_call
+from skillboss_core.wire.builders import tool_call
 
 logger = logging.getLogger("skillboss_core")
 # Token figures longer than this are not counts (and int() refuses > 4,300 digits anyway).

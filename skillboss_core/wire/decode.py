@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from skillboss_core.errors import InvalidResponseError, ResponseTooLargeError, UpstreamError
-from skillboss_core.results import ChatResult, ToolCall, Usage
-from skillboss_core.wire import default_call_id
+from skillboss_core.wire.builders import default_call_id
+from skillboss_core.wire.results import ChatResult, ToolCall, Usage
 
 # The largest non-stream body read before giving up (a stream's cap is per event, stream.py).
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024

@@ -12,7 +12,7 @@ import re
 from collections.abc import Container, Mapping
 from typing import Any
 
-from skillboss_core._envnames import BASE_URL_ENV
+from skillboss_core.security.env_names import BASE_URL_ENV
 
 _ENDPOINT_NAME = re.compile(r"(url|uri|endpoint|proxy|(^|_)(base|host))$")
 

@@ -2,14 +2,14 @@
 
 Closing releases the pooled connections (see ClientPool.close); it does not retire the
 object: the next call reconnects. Pools are shared by everything with equal settings (see
-skillboss_core.reuse), so close at the end of a program, test or worker, not mid-traffic.
+skillboss_core.transport.reuse), so close at the end of a program, test or worker, not mid-traffic.
 """
 
 from __future__ import annotations
 
 from typing_extensions import Self
 
-from skillboss_core.clients import ClientPool
+from skillboss_core.transport.clients import ClientPool
 
 
 class ClosesConnections:

@@ -4,7 +4,7 @@ The frameworks act on these facts (LlamaIndex packs RAG context and sizes agent 
 the window, LangChain's `create_agent` picks native structured output from the profile, both
 decide whether to send images), so they come from maintained data, not from hand:
 
-1. facts the gateway itself gives in `GET /models` (once fetched: `skillboss_core.listing`);
+1. facts the gateway itself gives in `GET /models` (once fetched: `skillboss_core.catalog.listing`);
 2. `OVERRIDES`, for gateway ids no rule maps (`reel-31-api`);
 3. LiteLLM's model table, generated into `catalog_data.json` by `make catalog`, found
    through `model_ids.canonical` (prefixes, dots, Claude's word order) and, failing that,
@@ -29,7 +29,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from skillboss_core.model_ids import canonical, without_snapshot
+from skillboss_core.catalog.model_ids import canonical, without_snapshot
 
 DEFAULT_CONTEXT_WINDOW = 32_768
 DEFAULT_MAX_OUTPUT_TOKENS = 4_096
@@ -97,7 +97,9 @@ class EmbeddingModelInfo:
 def catalog_data() -> dict[str, Any]:
     """The generated file: `source` (where and when from), `models` (chat) and
     `embedding_models`, each by canonical name."""
-    text = resources.files("skillboss_core").joinpath("catalog_data.json").read_text("utf-8")
+    text = (
+        resources.files("skillboss_core.catalog").joinpath("catalog_data.json").read_text("utf-8")
+    )
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -144,7 +146,11 @@ def lookup(
     then LiteLLM's table, then the defaults; per-instance `overrides` on top of all."""
     facts = table_facts(model_id) or {}
     if model_id in OVERRIDES:
-        facts = {**facts, **OVERRIDES[model_id], "source": "override: skillboss_core.catalog"}
+        facts = {
+            **facts,
+            **OVERRIDES[model_id],
+            "source": "override: skillboss_core.catalog.models",
+        }
     if listed:
         under = f", over {facts['source']}" if facts else ""
         facts = {**facts, **listed, "source": f"gateway: GET /models{under}"}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from skillboss_core.params import InvalidParameterError
+from skillboss_core.wire.params import InvalidParameterError
 
 
 class _Unset:
@@ -113,7 +113,7 @@ def _seconds_or_unset(given: dict[str, Any], name: str) -> float | _Unset | None
 class RequestOptions:
     """How one request is sent; fields left unset take the gateway settings' values.
     `timeout` bounds each wait for progress, `total_timeout` the whole call (see
-    skillboss_core.deadline); `stream_chunk_timeout` is the longest wait between two stream
+    `transport.deadline`); `stream_chunk_timeout` is the longest wait between two stream
     events (None: `timeout` alone)."""
 
     timeout: float | _Unset | None = UNSET

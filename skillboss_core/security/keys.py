@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
 
-from skillboss_core._envnames import API_KEY_ENV
+from skillboss_core.security.env_names import API_KEY_ENV
 
 MASK = "**********"  # what pydantic's SecretStr shows
 

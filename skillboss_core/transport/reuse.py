@@ -17,9 +17,9 @@ from contextlib import suppress
 
 from pydantic import SecretStr, ValidationError
 
-from skillboss_core.gateway import Gateway
-from skillboss_core.params import InvalidParameterError
-from skillboss_core.settings import GatewaySettings
+from skillboss_core.config.settings import GatewaySettings
+from skillboss_core.transport.gateway import Gateway
+from skillboss_core.wire.params import InvalidParameterError
 
 # Distinct settings kept at once (per-tenant keys are distinct settings); the least recently
 # used is forgotten first. A forgotten gateway is not closed here (a call may still be using

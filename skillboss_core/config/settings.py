@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
-from skillboss_core._envnames import API_KEY_ENV, BASE_URL_ENV
 from skillboss_core._version import __version__
 from skillboss_core.errors import MissingAPIKeyError
-from skillboss_core.help_texts import CONSOLE_KEY_ENV, WHERE_TO_GET_A_KEY, WHOLESALE_ONLY
-from skillboss_core.options import check_headers, check_seconds
-from skillboss_core.secrets import key_problem, looks_secret_header, masked_headers
+from skillboss_core.security.env_names import API_KEY_ENV, BASE_URL_ENV
+from skillboss_core.security.help_texts import CONSOLE_KEY_ENV, WHERE_TO_GET_A_KEY, WHOLESALE_ONLY
+from skillboss_core.security.keys import key_problem, looks_secret_header, masked_headers
+from skillboss_core.wire.options import check_headers, check_seconds
 
 DEFAULT_BASE_URL = "https://api.skillboss.co/v1"
 # Each wait for progress, as the openai SDK's: a thinking model may be silent for minutes
@@ -71,9 +71,9 @@ class GatewaySettings(BaseModel):
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0)
     default_headers: Mapping[str, str] | None = None
     max_event_bytes: int | None = Field(default=None, gt=0)
-    """Cap on one stream event (None: skillboss_core.stream.DEFAULT_MAX_EVENT_BYTES, 64 MiB)."""
+    """Cap on one stream event (None: wire.stream.DEFAULT_MAX_EVENT_BYTES, 64 MiB)."""
     max_body_bytes: int | None = Field(default=None, gt=0)
-    """Cap on a whole answer body (None: skillboss_core.response.DEFAULT_MAX_BODY_BYTES)."""
+    """Cap on a whole answer body (None: skillboss_core.wire.decode.DEFAULT_MAX_BODY_BYTES)."""
 
     @field_validator("default_headers")
     @classmethod

@@ -1,6 +1,6 @@
 """Lazily built, reused HTTP clients that speak to the gateway and nothing else.
 
-The HTTP library is the one the installed openai SDK is built on (see skillboss_core._http);
+The HTTP library is the one the installed openai SDK is built on (see `http_library`);
 the SDK itself is not in the request path, only its public error classes are. One sync
 client per pool; one async client per running event loop, so `asyncio.run` twice never meets
 a connection pool bound to a closed loop (each is closed inside its loop as the loop shuts
@@ -16,11 +16,11 @@ import threading
 import weakref
 from typing import Any
 
-from skillboss_core._http import http
-from skillboss_core.cleartext import warn_if_cleartext
-from skillboss_core.loop_clients import LoopClient
-from skillboss_core.redact import remember
-from skillboss_core.settings import GatewaySettings
+from skillboss_core.config.settings import GatewaySettings
+from skillboss_core.security.cleartext import warn_if_cleartext
+from skillboss_core.security.redact import remember
+from skillboss_core.transport.http_library import http
+from skillboss_core.transport.loop_clients import LoopClient
 
 # Bounded in total; every connection may stay alive, or httpcore closes the extras while
 # requests are still queued for them (churn under bursts wider than the keep-alive limit).

@@ -17,7 +17,8 @@ from skillboss_core.errors import (
     InvalidResponseError,
     ResponseTooLargeError,
 )
-from skillboss_core.response import (
+from skillboss_core.wire.builders import default_call_id
+from skillboss_core.wire.decode import (
     arguments_text,
     carries_error,
     content_text,
@@ -31,8 +32,7 @@ from skillboss_core.response import (
     too_large,
     whole_or_none,
 )
-from skillboss_core.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
-from skillboss_core.wire import default_call_id
+from skillboss_core.wire.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
 
 _DONE = b"[DONE]"
 _BOM = b"\xef\xbb\xbf"

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from skillboss_core._http import http
 from skillboss_core.errors import GatewayTimeoutError, StreamStalledError
+from skillboss_core.transport.http_library import http
 
 _PLACEHOLDER_REQUEST = ("POST", "/chat/completions")
 

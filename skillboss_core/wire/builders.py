@@ -13,7 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from skillboss_core.params import TOOL_CHOICE_SYNONYMS, TOOL_CHOICE_WORDS, InvalidParameterError
+from skillboss_core.wire.params import (
+    TOOL_CHOICE_SYNONYMS,
+    TOOL_CHOICE_WORDS,
+    InvalidParameterError,
+)
 
 _AUDIO_FORMATS = {
     "audio/wav": "wav",

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skillboss_core.options import NO_OPTIONS, RequestOptions
-from skillboss_core.params import IDLE_TOOL_CHOICES, ChatParams, InvalidParameterError
+from skillboss_core.wire.options import NO_OPTIONS, RequestOptions
+from skillboss_core.wire.params import IDLE_TOOL_CHOICES, ChatParams, InvalidParameterError
 
 DEFAULT_MODEL = "openai/gpt-5.4-mini"
 # Chat Completions request fields the core does not model: given by name (per call, or in an

@@ -1,0 +1,14 @@
+"""The gateway's wire format, without I/O: request building and validation (parameters,
+per-request options, messages, content parts, tool choice, schemas), the one decoder of
+answer bodies and stream events (error inside a 200, first choice, reasoning, usage, tool-call
+deltas, finish reason), the accumulator of a stream, neutral results, what the end of an
+answer means, and the embeddings request and result.
+
+May import `errors`, `security` and `catalog`; never `config`, `transport` or `cli`.
+"""
+
+from __future__ import annotations
+
+from skillboss_core._moved import forward_to
+
+__getattr__ = forward_to("skillboss_core.wire.builders")  # the old `skillboss_core.wire`
