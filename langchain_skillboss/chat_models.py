@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import (
@@ -48,13 +48,10 @@ from langchain_skillboss.structured import (
 from langchain_skillboss.tokens import count_messages, count_text, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway
-from skillboss_core.config.endpoints import refuse_endpoints, refuse_two_urls
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
-from skillboss_core.security.keys import masked_headers, public_headers, refuse_secret_names
-from skillboss_core.transport.clients import ClientPool
-from skillboss_core.transport.closing import ClosesConnections
-from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.security.keys import masked_headers, public_headers
+from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.options import OPTION_NAMES
 from skillboss_core.wire.request import (
     DEFAULT_MODEL,
@@ -111,7 +108,7 @@ def _is_wire_tool(tool: Any) -> bool:
     return isinstance(tool, Mapping) and tool.get("type") == "function"
 
 
-class ChatSkillBoss(BaseChatModel, ClosesConnections):
+class ChatSkillBoss(BaseChatModel, ConnectedAdapter):
     """SkillBoss gateway chat model (OpenAI-compatible): a drop-in for `ChatOpenAI`.
 
     Replace `ChatOpenAI(model=..., ...)` with `ChatSkillBoss(model=..., ...)`: the same
@@ -276,6 +273,11 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
 
     # Validation errors must never echo the constructor's input: it may hold the key.
     model_config = ConfigDict(hide_input_in_errors=True)
+    _connection: ClassVar[AdapterSettings] = AdapterSettings(
+        owner="ChatSkillBoss",
+        url_names=("base_url", "api_base", "openai_api_base"),
+        body_hint="extra_body",
+    )
 
     model: str = Field(default=DEFAULT_MODEL, validation_alias=AliasChoices("model", "model_name"))
     """Gateway model id, e.g. "openai/gpt-5.4-mini"; any id the gateway serves is accepted.
@@ -422,16 +424,7 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
         # A key under another name is refused, not moved to model_kwargs (sent in the body,
         # shown by repr); so is a URL, which would be sent rather than used. The errors never
         # show the value.
-        refuse_secret_names([*values, *extra], known, owner="ChatSkillBoss")
-        refuse_two_urls(values, ("base_url", "api_base", "openai_api_base"), owner="ChatSkillBoss")
-        for given in (values, extra):
-            refuse_endpoints(
-                given,
-                known | _REQUEST_FIELDS,
-                owner="ChatSkillBoss",
-                url_field="base_url",
-                body_hint="extra_body",
-            )
+        cls._connection.refuse_misplaced(values, known | _REQUEST_FIELDS, more=[extra])
         for name in [name for name in values if name not in known]:
             warnings.warn(
                 f"{name!r} is not a ChatSkillBoss parameter; it was moved to model_kwargs and "
@@ -458,24 +451,11 @@ class ChatSkillBoss(BaseChatModel, ClosesConnections):
         return self
 
     @property
-    def _max_retries(self) -> int:
-        return DEFAULT_MAX_RETRIES if self.max_retries is None else self.max_retries
-
-    @property
     def gateway(self) -> Gateway:
         """The core gateway for the current settings: a changed URL, key, timeout, header or
         retry count (assigned, or via `model_copy(update=...)`) is used by the next call;
         instances with equal settings share one connection pool."""
-        return shared_gateway(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self._max_retries,
-            default_headers=self.default_headers,
-        )
-
-    def _client_pool(self) -> ClientPool:
-        return self.gateway.clients
+        return self._gateway()
 
     def list_models(self) -> list[str]:
         """The model ids the gateway serves to this key (GET /models), with the current

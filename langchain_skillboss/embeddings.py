@@ -8,7 +8,7 @@ batching, concurrency, base64 decoding, order by index) and the core's gateway s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import (
@@ -29,13 +29,11 @@ from typing_extensions import Self
 
 from langchain_skillboss.errors import model_errors
 from skillboss_core import API_KEY_ENV, BASE_URL_ENV, Gateway
-from skillboss_core.config.endpoints import is_url, refuse_two_urls
+from skillboss_core.config.endpoints import is_url
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
-from skillboss_core.security.keys import masked_headers, public_headers, refuse_secret_names
-from skillboss_core.transport.clients import ClientPool
-from skillboss_core.transport.closing import ClosesConnections
-from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.security.keys import masked_headers, public_headers
+from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CONCURRENCY,
@@ -71,7 +69,6 @@ _HINTS = {
 def _refuse_unknown(values: Mapping[str, Any], known: set[str]) -> None:
     """A ValueError naming the first keyword that is no field (never showing its value: it
     may be a key or a URL with credentials)."""
-    refuse_secret_names(values, known, owner=_OWNER)
     for name, value in values.items():
         if name in known:
             continue
@@ -91,7 +88,7 @@ def _refuse_unknown(values: Mapping[str, Any], known: set[str]) -> None:
         raise ValueError(f"{name!r} is not a {_OWNER} parameter: {why}.")
 
 
-class SkillBossEmbeddings(Serializable, Embeddings, ClosesConnections):
+class SkillBossEmbeddings(Serializable, Embeddings, ConnectedAdapter):
     """SkillBoss gateway embeddings (OpenAI-compatible `/embeddings`): for vector stores and
     retrievers, a drop-in for `OpenAIEmbeddings`.
 
@@ -132,6 +129,10 @@ class SkillBossEmbeddings(Serializable, Embeddings, ClosesConnections):
     # Unknown keywords are refused (by _refuse_unknown, with a clear message), and validation
     # errors never echo the constructor's input: it may hold the key.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    # No body_hint: every unknown keyword is refused (`_refuse_unknown`), none is sent.
+    _connection: ClassVar[AdapterSettings] = AdapterSettings(
+        owner=_OWNER, url_names=_URL_NAMES, body_hint=None
+    )
 
     model: str = Field(
         default=DEFAULT_EMBEDDING_MODEL, validation_alias=AliasChoices("model", "model_name")
@@ -214,8 +215,9 @@ class SkillBossEmbeddings(Serializable, Embeddings, ClosesConnections):
     def _refuse_unknown_keywords(cls, values: Any) -> Any:
         """Embeddings have nowhere to put an unknown keyword: refuse it, saying why."""
         if isinstance(values, dict):
-            _refuse_unknown(values, accepted_names(cls.model_fields))
-            refuse_two_urls(values, _URL_NAMES, owner=_OWNER)
+            known = accepted_names(cls.model_fields)
+            cls._connection.refuse_misplaced(values, known)
+            _refuse_unknown(values, known)
         return values
 
     @model_validator(mode="after")
@@ -226,23 +228,10 @@ class SkillBossEmbeddings(Serializable, Embeddings, ClosesConnections):
         return self
 
     @property
-    def _max_retries(self) -> int:
-        return DEFAULT_MAX_RETRIES if self.max_retries is None else self.max_retries
-
-    @property
     def gateway(self) -> Gateway:
         """The core gateway for the current settings, shared with every ChatSkillBoss and
         SkillBossEmbeddings of equal settings (one connection pool)."""
-        return shared_gateway(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self._max_retries,
-            default_headers=self.default_headers,
-        )
-
-    def _client_pool(self) -> ClientPool:
-        return self.gateway.clients
+        return self._gateway()
 
     @property
     def model_name(self) -> str:

@@ -9,8 +9,8 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from skillboss_core import InvalidParameterError
-from skillboss_core.params import TOOL_CHOICE_SYNONYMS, TOOL_CHOICE_WORDS
-from skillboss_core.wire import normalize_tool_choice, strict_tool
+from skillboss_core.wire.builders import normalize_tool_choice, strict_tool
+from skillboss_core.wire.params import TOOL_CHOICE_SYNONYMS, TOOL_CHOICE_WORDS
 
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
 ToolChoice = str | bool | Mapping[str, Any] | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -59,11 +59,8 @@ from llama_index_skillboss.tools import (
     tool_specs,
 )
 from skillboss_core import (
-    Gateway,
-    InvalidParameterError,
     ModelInfo,
 )
-from skillboss_core.config.endpoints import refuse_endpoints, refuse_two_urls
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import (
     DEFAULT_MAX_RETRIES,
@@ -71,10 +68,8 @@ from skillboss_core.config.settings import (
     api_key_from_env,
     base_url_from_env,
 )
-from skillboss_core.security.keys import public_headers, refuse_secret_names
-from skillboss_core.transport.clients import ClientPool
-from skillboss_core.transport.closing import ClosesConnections
-from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.security.keys import public_headers
+from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.answer import judge_end, output_name
 from skillboss_core.wire.request import DEFAULT_MODEL, ChatRequest, split_values
 
@@ -88,7 +83,7 @@ logger = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
 
 
-class SkillBoss(FunctionCallingLLM, ClosesConnections):
+class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
     """Any SkillBoss gateway chat model as a LlamaIndex LLM (a `FunctionCallingLLM`).
 
     Query engines, chat engines, structured programs and agents work with it as with
@@ -171,6 +166,11 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
 
     # Validation errors must never echo the constructor's input: it may hold the key.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    _connection: ClassVar[AdapterSettings] = AdapterSettings(
+        owner="SkillBoss",
+        url_names=("api_base", "base_url"),
+        body_hint='additional_kwargs={"extra_body": {...}}',
+    )
 
     model: str = Field(
         default=DEFAULT_MODEL,
@@ -316,16 +316,7 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         """`openai_api_key=...` and the like: say where the key goes, without showing it;
         `azure_endpoint="https://..."` and the like: say where the URL goes."""
         if isinstance(values, dict):
-            known = accepted_names(cls.model_fields)
-            refuse_secret_names(values, known, owner="SkillBoss")
-            refuse_two_urls(values, ("api_base", "base_url"), owner="SkillBoss")
-            refuse_endpoints(
-                values,
-                known,
-                owner="SkillBoss",
-                url_field="api_base",
-                body_hint='additional_kwargs={"extra_body": {...}}',
-            )
+            cls._connection.refuse_misplaced(values, accepted_names(cls.model_fields))
         return values
 
     @field_serializer("default_headers")
@@ -372,37 +363,14 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
 
     # -- gateway plumbing ----------------------------------------------------------------
 
-    def _client(self) -> Gateway:
-        """The gateway to call, once a key is known."""
-        gateway = self._gateway()
-        gateway.settings.require_api_key()
-        return gateway
-
-    def _client_pool(self) -> ClientPool:
-        return self._gateway().clients
-
     def list_models(self) -> list[str]:
         """The model ids the gateway serves to this key (GET /models), with the current
         settings."""
-        return self._client().list_models()
+        return self._ready_gateway().list_models()
 
     async def alist_models(self) -> list[str]:
         """`list_models`, without blocking the event loop."""
-        return await self._client().alist_models()
-
-    def _gateway(self) -> Gateway:
-        """The core gateway for the current settings (shared by instances with equal ones):
-        a changed api_base, key, timeout, header or retry count is used by the next call."""
-        try:
-            return shared_gateway(
-                api_key=self.api_key,
-                base_url=self.api_base,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                default_headers=self.default_headers,
-            )
-        except ValueError as exc:
-            raise InvalidParameterError(_first_error(exc)) from None
+        return await self._ready_gateway().alist_models()
 
     def _param_values(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -432,22 +400,22 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, kwargs)
-        result = self._client().complete(request)
+        result = self._ready_gateway().complete(request)
         return chat_response(result, single_call=request.single_tool_call)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, kwargs)
-        result = await self._client().acomplete(request)
+        result = await self._ready_gateway().acomplete(request)
         return chat_response(result, single_call=request.single_tool_call)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, kwargs)
-        chunks = self._client().stream(request)
+        chunks = self._ready_gateway().stream(request)
         return chat_stream(chunks, single_call=request.single_tool_call)
 
     def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         request = self._request(messages, kwargs)
-        chunks = self._client().astream(request)
+        chunks = self._ready_gateway().astream(request)
         return achat_stream(chunks, single_call=request.single_tool_call)
 
     @llm_chat_callback()
@@ -485,14 +453,14 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         request = self._request(_prompt_messages(prompt), kwargs)
-        return completion_stream(self._client().stream(request))
+        return completion_stream(self._ready_gateway().stream(request))
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         request = self._request(_prompt_messages(prompt), kwargs)
-        return acompletion_stream(self._client().astream(request))
+        return acompletion_stream(self._ready_gateway().astream(request))
 
     # -- tools -----------------------------------------------------------------------------
 
@@ -644,16 +612,3 @@ class SkillBoss(FunctionCallingLLM, ClosesConnections):
 
 def _prompt_messages(prompt: str) -> list[ChatMessage]:
     return [ChatMessage(role=MessageRole.USER, content=prompt)]
-
-
-def _first_error(exc: ValueError) -> str:
-    """A readable message from a pydantic ValidationError (or any ValueError)."""
-    errors = getattr(exc, "errors", None)
-    details = errors() if callable(errors) else None
-    if not details:  # the core's own error, in the core's names
-        return str(exc).replace("base_url", "api_base")
-    first = details[0]
-    where = ".".join(str(part) for part in first.get("loc", ())).replace("base_url", "api_base")
-    message = str(first.get("msg", exc)).removeprefix("Value error, ")
-    message = message.replace("base_url", "api_base")
-    return message if where in message else f"{where}: {message}"

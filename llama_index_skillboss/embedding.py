@@ -10,7 +10,7 @@ LlamaIndex's fields and methods onto that, and hands the core groups large enoug
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
@@ -30,9 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from llama_index_skillboss.base import _first_error
-from skillboss_core import Gateway, InvalidParameterError
-from skillboss_core.config.endpoints import refuse_endpoints, refuse_two_urls
+from skillboss_core import InvalidParameterError
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import (
     DEFAULT_MAX_RETRIES,
@@ -40,10 +38,8 @@ from skillboss_core.config.settings import (
     api_key_from_env,
     base_url_from_env,
 )
-from skillboss_core.security.keys import public_headers, refuse_secret_names
-from skillboss_core.transport.clients import ClientPool
-from skillboss_core.transport.closing import ClosesConnections
-from skillboss_core.transport.reuse import shared_gateway
+from skillboss_core.security.keys import public_headers
+from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_EMBEDDING_MODEL,
@@ -69,7 +65,7 @@ _OTHER_NAMES = {
 }
 
 
-class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
+class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
     """Any SkillBoss gateway embedding model as a LlamaIndex embedding model (`BaseEmbedding`).
 
     `VectorStoreIndex`, `IngestionPipeline`, retrievers and `Settings.embed_model` use it as
@@ -113,6 +109,11 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
 
     # Validation errors must never echo the constructor's input: it may hold the key.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    _connection: ClassVar[AdapterSettings] = AdapterSettings(
+        owner="SkillBossEmbedding",
+        url_names=("api_base", "base_url"),
+        body_hint='additional_kwargs={"user": ...}',
+    )
 
     model_name: str = Field(
         default=DEFAULT_EMBEDDING_MODEL,
@@ -237,16 +238,7 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
         """A key or an endpoint under another name is refused without showing it; so is the
         model or the URL under two names (which one wins is not left to alias order)."""
         if isinstance(values, dict):
-            known = accepted_names(cls.model_fields)
-            refuse_secret_names(values, known, owner="SkillBossEmbedding")
-            refuse_two_urls(values, ("api_base", "base_url"), owner="SkillBossEmbedding")
-            refuse_endpoints(
-                values,
-                known,
-                owner="SkillBossEmbedding",
-                url_field="api_base",
-                body_hint='additional_kwargs={"user": ...}',
-            )
+            cls._connection.refuse_misplaced(values, accepted_names(cls.model_fields))
             for name, hint in _OTHER_NAMES.items():
                 if name in values:
                     raise ValueError(f"{name!r} is not a SkillBossEmbedding parameter: {hint}")
@@ -277,30 +269,7 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
     def class_name(cls) -> str:
         return "SkillBossEmbedding"
 
-    # -- gateway plumbing ----------------------------------------------------------------
-
-    def _gateway(self) -> Gateway:
-        """The core gateway for the current settings (shared by instances with equal ones,
-        the LLM's included): a changed setting is used by the next call."""
-        try:
-            return shared_gateway(
-                api_key=self.api_key,
-                base_url=self.api_base,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                default_headers=self.default_headers,
-            )
-        except ValueError as exc:
-            raise InvalidParameterError(_first_error(exc)) from None
-
-    def _client(self) -> Gateway:
-        """The gateway to call, once a key is known."""
-        gateway = self._gateway()
-        gateway.settings.require_api_key()
-        return gateway
-
-    def _client_pool(self) -> ClientPool:
-        return self._gateway().clients
+    # -- the request ---------------------------------------------------------------------
 
     def _request(self) -> EmbeddingsRequest:
         """The core's validated request for the current fields (the core looks up the
@@ -340,10 +309,10 @@ class SkillBossEmbedding(BaseEmbedding, ClosesConnections):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         """All `texts`, in order: batches of embed_batch_size, num_workers in flight."""
-        return self._client().embed(self._request(), texts).vectors
+        return self._ready_gateway().embed(self._request(), texts).vectors
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return (await self._client().aembed(self._request(), texts)).vectors
+        return (await self._ready_gateway().aembed(self._request(), texts)).vectors
 
     # -- batching --------------------------------------------------------------------------
 

@@ -317,14 +317,14 @@ def test_pickles_with_its_settings() -> None:
         default_headers={"X-Team": "search", "X-Api-Key": "hdr-secret-42"},
         additional_kwargs={"user": "u-1"},
     )
-    model._client()  # a gateway exists before pickling
+    model._ready_gateway()  # a gateway exists before pickling
     again = pickle.loads(pickle.dumps(model))
     assert isinstance(again, SkillBossEmbedding)
     fields = ["model_name", "dimensions", "embed_batch_size", "num_workers", "timeout"]
     fields += ["total_timeout", "max_retries", "default_headers", "additional_kwargs", "api_base"]
     assert {f: getattr(again, f) for f in fields} == {f: getattr(model, f) for f in fields}
     assert again.api_key is not None and again.api_key.get_secret_value() == KEY
-    assert again._client().settings == model._client().settings
+    assert again._ready_gateway().settings == model._ready_gateway().settings
 
 
 @pytest.mark.parametrize("name", ["model", "dimensions", "timeout"])

@@ -146,19 +146,19 @@ def test_to_dict_round_trips_everything_but_the_key(monkeypatch: pytest.MonkeyPa
 
 def test_pickles_with_its_settings() -> None:
     llm = SkillBoss(api_key=KEY, model="openai/gpt-5.4", max_retries=0, fallback_models=["x/y"])
-    llm._client()  # a gateway exists before pickling
+    llm._ready_gateway()  # a gateway exists before pickling
     again = pickle.loads(pickle.dumps(llm))
     assert (again.model, again.max_retries, again.fallback_models) == ("openai/gpt-5.4", 0, ["x/y"])
     assert again.api_key is not None and again.api_key.get_secret_value() == KEY
-    assert again._client().settings.base_url == llm.api_base
+    assert again._ready_gateway().settings.base_url == llm.api_base
 
 
 def test_gateway_is_reused_until_settings_change() -> None:
     llm = SkillBoss(api_key=KEY)
-    first = llm._client()
-    assert llm._client() is first
+    first = llm._ready_gateway()
+    assert llm._ready_gateway() is first
     llm.timeout = 5.0
-    assert llm._client() is not first
+    assert llm._ready_gateway() is not first
 
 
 def test_none_for_key_or_base_means_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -78,7 +78,7 @@ def llm() -> SkillBoss:
 
 
 def stream(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch, events: list[bytes]) -> Any:
-    monkeypatch.setattr(SkillBoss, "_client", lambda self: FakeGateway(events))
+    monkeypatch.setattr(SkillBoss, "_ready_gateway", lambda self: FakeGateway(events))
     return list(llm.stream_chat(HELLO))
 
 
@@ -325,7 +325,7 @@ def test_parallel_tool_call_snapshots_serialise_pickle_and_compare_like_plain_me
 
 
 def test_completion_snapshots(llm: SkillBoss, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SkillBoss, "_client", lambda self: FakeGateway(text_events()))
+    monkeypatch.setattr(SkillBoss, "_ready_gateway", lambda self: FakeGateway(text_events()))
     *partials, final = llm.stream_complete("hello")
     prefixes = ["".join(WORDS[: n + 1]) for n in range(len(WORDS))]
     for response, want in zip(reversed(partials), reversed(prefixes), strict=True):

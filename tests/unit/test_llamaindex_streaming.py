@@ -62,7 +62,7 @@ def llm() -> SkillBoss:
 
 
 def use(monkeypatch: pytest.MonkeyPatch, gateway: FakeGateway) -> FakeGateway:
-    monkeypatch.setattr(SkillBoss, "_client", lambda self: gateway)
+    monkeypatch.setattr(SkillBoss, "_ready_gateway", lambda self: gateway)
     return gateway
 
 
