@@ -23,8 +23,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from demo.replay import cassette_for
-from skillboss_core.security.cleartext import is_loopback
 from skillboss_core.config.settings import DEFAULT_BASE_URL
+from skillboss_core.security.cleartext import is_loopback
 from tests.support.cassettes import ORIGIN_PREFIX, recording_mode
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -53,7 +53,6 @@ from llama_index_skillboss.streaming import (
 )
 from llama_index_skillboss.structured import JsonSchemaProgram
 from llama_index_skillboss.tools import (
-    keep_first_tool_call,
     resolve_tool_choice,
     tool_selections,
     tool_specs,
@@ -401,22 +400,22 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, kwargs)
         result = self._ready_gateway().complete(request)
-        return chat_response(result, single_call=request.single_tool_call)
+        return chat_response(result)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, kwargs)
         result = await self._ready_gateway().acomplete(request)
-        return chat_response(result, single_call=request.single_tool_call)
+        return chat_response(result)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, kwargs)
         chunks = self._ready_gateway().stream(request)
-        return chat_stream(chunks, single_call=request.single_tool_call)
+        return chat_stream(chunks)
 
     def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         request = self._request(messages, kwargs)
         chunks = self._ready_gateway().astream(request)
-        return achat_stream(chunks, single_call=request.single_tool_call)
+        return achat_stream(chunks)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -489,18 +488,9 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
             chat_kwargs["tools"] = specs
             chat_kwargs["tool_choice"] = resolve_tool_choice(tool_choice, tool_required, names)
             if not allow_parallel_tool_calls:
-                # Sent to the gateway, and enforced on the answer (see _request).
+                # Sent to the gateway; the core keeps one call of an answer that has more.
                 chat_kwargs["parallel_tool_calls"] = False
         return chat_kwargs
-
-    def _validate_chat_with_tools_response(
-        self,
-        response: ChatResponse,
-        tools: Sequence[BaseTool],
-        allow_parallel_tool_calls: bool = False,
-        **kwargs: Any,
-    ) -> ChatResponse:
-        return response if allow_parallel_tool_calls else keep_first_tool_call(response)
 
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any

@@ -23,6 +23,7 @@ from llama_index.core.base.llms.types import (
 
 from skillboss_core import ChatResult, ToolCall, Usage
 from skillboss_core.errors import ToolArgumentsError
+from skillboss_core.wire.decode import finish_reason_in
 
 
 def raw_usage(usage: Usage) -> dict[str, Any]:
@@ -118,14 +119,13 @@ def assistant_message(fields: dict[str, Any]) -> ChatMessage:
     return ChatMessage(role=MessageRole.ASSISTANT, **fields)
 
 
-def chat_response(result: ChatResult, *, single_call: bool = False) -> ChatResponse:
-    """A whole answer; with `single_call`, tool calls after the first are dropped."""
-    calls = result.tool_calls[:1] if single_call else result.tool_calls
+def chat_response(result: ChatResult) -> ChatResponse:
+    """A whole answer."""
     fields = message_fields(
         result.content or "",
         result.reasoning or "",
         result.refusal or "",
-        calls,
+        result.tool_calls,
         result.usage.reasoning_tokens if result.usage else None,
     )
     raw = {**result.raw, "usage": raw_usage(result.usage)} if result.usage else result.raw
@@ -138,16 +138,13 @@ def chat_response(result: ChatResult, *, single_call: bool = False) -> ChatRespo
 
 
 def finish_reason_of(response: ChatResponse) -> str | None:
-    """Why the answer ended: from a whole answer's `raw` completion, or a stream's summary."""
+    """Why the answer ended: a stream's summary says it (`StreamState.raw`); a whole answer's
+    `raw` is the completion body, read by the core's decoder."""
     raw = response.raw
-    if not isinstance(raw, dict):
-        return None
-    reason = raw.get("finish_reason")
-    if reason is None:
-        choices = raw.get("choices")
-        first = choices[0] if isinstance(choices, list) and choices else None
-        reason = first.get("finish_reason") if isinstance(first, dict) else None
-    return str(reason) if reason else None
+    if isinstance(raw, dict) and "choices" not in raw:
+        reason = raw.get("finish_reason")
+        return reason if isinstance(reason, str) and reason else None
+    return finish_reason_in(raw)
 
 
 def completion_response(response: ChatResponse) -> CompletionResponse:

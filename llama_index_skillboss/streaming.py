@@ -49,17 +49,15 @@ class StreamState:
     hold pieces of chunks not handed out yet) and the ids and names of the calls.
     """
 
-    __slots__ = ("calls", "reasoning", "refusal", "single_call", "stream", "text")
+    __slots__ = ("calls", "reasoning", "refusal", "stream", "text")
 
-    def __init__(self, stream: ChatStream | AsyncChatStream, *, single_call: bool = False) -> None:
+    def __init__(self, stream: ChatStream | AsyncChatStream) -> None:
         self.stream = stream
         self.text = 0
         self.reasoning = 0
         self.refusal = 0
         # index -> [id, name, argument pieces delivered]
         self.calls: dict[int, list[Any]] = {}
-        # allow_parallel_tool_calls=False: keep the first call, drop any others.
-        self.single_call = single_call
 
     @property
     def answer(self) -> StreamAccumulator:
@@ -79,27 +77,23 @@ class StreamState:
         if chunk.refusal:
             self.refusal += 1
             said = True
-        if chunk.tool_calls and self._add_calls(chunk.tool_calls):
+        if chunk.tool_calls:
+            self._add_calls(chunk.tool_calls)
             said = True
         if chunk.logprobs:
             said = True
         return said
 
-    def _add_calls(self, deltas: list[ToolCallDelta]) -> bool:
-        kept = False
+    def _add_calls(self, deltas: list[ToolCallDelta]) -> None:
         for delta in deltas:
             call = self.calls.get(delta.index)
             if call is None:
-                if self.single_call and self.calls:
-                    continue
                 call = self.calls[delta.index] = ["", "", 0]
             # The core gives an id or a name once, on the first delta that has it.
             call[0] = call[0] or delta.id or ""
             call[1] = call[1] or delta.name or ""
             if delta.arguments:
                 call[2] += 1
-            kept = True
-        return kept
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -220,8 +214,8 @@ class StreamState:
         )
 
 
-def chat_stream(chunks: ChatStream, *, single_call: bool) -> Generator[ChatResponse, None, None]:
-    state = StreamState(chunks, single_call=single_call)
+def chat_stream(chunks: ChatStream) -> Generator[ChatResponse, None, None]:
+    state = StreamState(chunks)
     try:
         for chunk in chunks:
             if state.add(chunk):
@@ -231,10 +225,8 @@ def chat_stream(chunks: ChatStream, *, single_call: bool) -> Generator[ChatRespo
     yield state.chat_final()
 
 
-async def achat_stream(
-    chunks: AsyncChatStream, *, single_call: bool
-) -> AsyncGenerator[ChatResponse, None]:
-    state = StreamState(chunks, single_call=single_call)
+async def achat_stream(chunks: AsyncChatStream) -> AsyncGenerator[ChatResponse, None]:
+    state = StreamState(chunks)
     try:
         async for chunk in chunks:
             if state.add(chunk):

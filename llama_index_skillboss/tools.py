@@ -85,17 +85,3 @@ def _arguments(block: ToolCallBlock, *, strict: bool) -> dict[str, Any]:
         except ValueError:
             parsed = {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-def keep_first_tool_call(response: ChatResponse) -> ChatResponse:
-    """allow_parallel_tool_calls=False: a response with at most one tool call."""
-    message = response.message
-    calls = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
-    if len(calls) <= 1:
-        return response
-    blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is calls[0]]
-    extra = dict(message.additional_kwargs)
-    if isinstance(extra.get("tool_calls"), list):
-        extra["tool_calls"] = extra["tool_calls"][:1]
-    trimmed = message.model_copy(update={"blocks": blocks, "additional_kwargs": extra})
-    return response.model_copy(update={"message": trimmed})

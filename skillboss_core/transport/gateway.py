@@ -45,7 +45,7 @@ from skillboss_core.wire.embeddings import (
 )
 from skillboss_core.wire.options import NO_OPTIONS, RequestOptions
 from skillboss_core.wire.params import InvalidParameterError
-from skillboss_core.wire.request import ChatRequest
+from skillboss_core.wire.request import ChatRequest, answer_to, one_tool_call_only
 from skillboss_core.wire.results import ChatResult, StreamChunk
 from skillboss_core.wire.stream import AsyncChatStream, ChatStream, StreamAccumulator, StreamSource
 
@@ -100,13 +100,6 @@ def _redacting(settings: GatewaySettings) -> Iterator[None]:
         error.args = tuple(redact(list(error.args), secrets))
         error.body = redact(error.body, secrets)
         raise
-
-
-def _stamp(result: ChatResult, body: dict[str, Any]) -> ChatResult:
-    result.requested_model = body["model"]
-    if not result.model:
-        result.model = body["model"]
-    return result
 
 
 class Gateway(ClosesConnections):
@@ -165,7 +158,7 @@ class Gateway(ClosesConnections):
             "POST", _PATH, content, options, waits, self.settings.max_body_bytes
         )
         with _redacting(self.settings):
-            return _stamp(parse_completion_bytes(data), body)
+            return answer_to(body, parse_completion_bytes(data))
 
     async def _acomplete_once(
         self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
@@ -175,7 +168,7 @@ class Gateway(ClosesConnections):
             "POST", _PATH, content, options, waits, self.settings.max_body_bytes
         )
         with _redacting(self.settings):
-            return _stamp(parse_completion_bytes(data), body)
+            return answer_to(body, parse_completion_bytes(data))
 
     # -- streaming ----------------------------------------------------------------------
 
@@ -193,7 +186,7 @@ class Gateway(ClosesConnections):
         plan = CallPlan.make(self.settings, options)
 
         def attempt(body: dict[str, Any]) -> _Opened:
-            return retrying(plan, partial(self._open_stream, encode_body(body), options, plan))
+            return retrying(plan, partial(self._open_stream, body, options, plan))
 
         body, (answer, chunks, first) = falling_back(plan, attempts, attempt)
         try:
@@ -208,10 +201,12 @@ class Gateway(ClosesConnections):
             if close is not None:  # closed now, not when collected
                 close()
 
-    def _open_stream(self, content: bytes, options: RequestOptions, plan: CallPlan) -> _Opened:
+    def _open_stream(
+        self, body: dict[str, Any], options: RequestOptions, plan: CallPlan
+    ) -> _Opened:
         """One attempt, up to its first chunk (what a retry may repeat)."""
-        answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
-        chunks = self._stream_once(content, answer, options, plan.waits(streaming=True))
+        answer = self._accumulator(body)
+        chunks = self._stream_once(encode_body(body), answer, options, plan.waits(streaming=True))
         return answer, chunks, next(chunks, None)
 
     def astream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
@@ -226,9 +221,7 @@ class Gateway(ClosesConnections):
         plan = CallPlan.make(self.settings, options)
 
         async def attempt(body: dict[str, Any]) -> _AsyncOpened:
-            return await aretrying(
-                plan, partial(self._aopen_stream, encode_body(body), options, plan)
-            )
+            return await aretrying(plan, partial(self._aopen_stream, body, options, plan))
 
         body, (answer, chunks, first) = await afalling_back(plan, attempts, attempt)
         try:
@@ -243,10 +236,10 @@ class Gateway(ClosesConnections):
             await chunks.aclose()
 
     async def _aopen_stream(
-        self, content: bytes, options: RequestOptions, plan: CallPlan
+        self, body: dict[str, Any], options: RequestOptions, plan: CallPlan
     ) -> _AsyncOpened:
-        answer = StreamAccumulator(max_event_bytes=self.settings.max_event_bytes)
-        chunks = self._astream_once(content, answer, options, plan.waits(streaming=True))
+        answer = self._accumulator(body)
+        chunks = self._astream_once(encode_body(body), answer, options, plan.waits(streaming=True))
         try:
             first = await chunks.__anext__()
         except StopAsyncIteration:
@@ -255,6 +248,12 @@ class Gateway(ClosesConnections):
             await chunks.aclose()
             raise
         return answer, chunks, first
+
+    def _accumulator(self, body: dict[str, Any]) -> StreamAccumulator:
+        return StreamAccumulator(
+            max_event_bytes=self.settings.max_event_bytes,
+            one_tool_call=one_tool_call_only(body),
+        )
 
     def _stream_once(
         self, content: bytes, accumulator: StreamAccumulator, options: RequestOptions, waits: Waits

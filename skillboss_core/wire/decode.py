@@ -224,6 +224,18 @@ def first_choice(choices: list[Any], *, stream: bool = False) -> dict[str, Any] 
     return next((c for c in choices if c.get("index", 0) == 0), None)
 
 
+def finish_reason_in(data: Any) -> str | None:
+    """The finish reason of a completion body already handed out (an adapter reading back a
+    response object it did not build): the first choice's, read as `parse_completion` reads
+    it, but never failing; None when there is none to read."""
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+        return None
+    choice = first_choice(choices)
+    reason = choice.get("finish_reason") if choice is not None else None
+    return reason if isinstance(reason, str) and reason else None
+
+
 def _first_choice(choices: Any) -> dict[str, Any]:
     if choices is None or choices == []:
         raise InvalidResponseError("The gateway answered without any choices")

@@ -12,6 +12,7 @@ from typing import Any
 
 from skillboss_core.wire.options import NO_OPTIONS, RequestOptions
 from skillboss_core.wire.params import IDLE_TOOL_CHOICES, ChatParams, InvalidParameterError
+from skillboss_core.wire.results import ChatResult
 
 DEFAULT_MODEL = "openai/gpt-5.4-mini"
 # Chat Completions request fields the core does not model: given by name (per call, or in an
@@ -96,10 +97,24 @@ class ChatRequest:
         params, options = split_values(values)
         return cls(params, tuple(messages), tuple(fallback_models), options)
 
-    @property
-    def single_tool_call(self) -> bool:
-        """parallel_tool_calls=False with tools: only the first call of an answer is kept."""
-        return self.params.parallel_tool_calls is False and bool(self.params.tools)
-
     def body(self, *, stream: bool) -> dict[str, Any]:
         return self.params.to_body(self.messages, stream=stream)
+
+
+def one_tool_call_only(body: Mapping[str, Any]) -> bool:
+    """Whether an answer to this body keeps its first tool call only: `parallel_tool_calls`
+    false with tools. A model that sends more anyway disobeyed the request; the extra calls
+    are dropped for both adapters, bodies and streams alike (LlamaIndex's OpenAI class drops
+    them too, and an agent would otherwise run tools the request ruled out)."""
+    return body.get("parallel_tool_calls") is False and bool(body.get("tools"))
+
+
+def answer_to(body: Mapping[str, Any], result: ChatResult) -> ChatResult:
+    """A whole answer as the answer to `body`: the model asked for (and answering, when the
+    answer does not say), and at most one tool call when the body asked for one."""
+    result.requested_model = body["model"]
+    if not result.model:
+        result.model = body["model"]
+    if one_tool_call_only(body):
+        del result.tool_calls[1:]
+    return result

@@ -243,8 +243,10 @@ class StreamAccumulator:
     keeping copies of their own. A malformed event is an InvalidResponseError.
     """
 
-    def __init__(self, *, max_event_bytes: int | None = None) -> None:
+    def __init__(self, *, max_event_bytes: int | None = None, one_tool_call: bool = False) -> None:
         self.decoder = SSEDecoder(max_event_bytes)
+        # The request ruled out parallel calls (request.one_tool_call_only): later ones dropped.
+        self.one_tool_call = one_tool_call
         self.text_pieces: list[str] = []
         self.reasoning_pieces: list[str] = []
         self.refusal_pieces: list[str] = []
@@ -375,7 +377,8 @@ class StreamAccumulator:
             if not isinstance(calls, list):
                 raise malformed("`tool_calls` is not a list", stream=True)
             if calls:
-                chunk.tool_calls = [self._add_call_delta(call) for call in calls]
+                deltas = [self._add_call_delta(call) for call in calls]
+                chunk.tool_calls = [delta for delta in deltas if delta is not None] or None
         logprobs = choice.get("logprobs")
         if logprobs is not None and (content := logprob_entries(logprobs, stream=True)):
             self.logprobs.extend(content)
@@ -411,7 +414,7 @@ class StreamAccumulator:
             found = True
         return found
 
-    def _add_call_delta(self, call: Any) -> ToolCallDelta:
+    def _add_call_delta(self, call: Any) -> ToolCallDelta | None:
         if not isinstance(call, dict):
             raise malformed("a tool call is not an object", stream=True)
         call_id = optional_text(call.get("id"), "tool call id", stream=True)
@@ -421,6 +424,8 @@ class StreamAccumulator:
         index = self._index_of(call, call_id)
         state = self.calls.get(index)
         if state is None:
+            if self.one_tool_call and self.calls:
+                return None
             state = self.calls[index] = CallSoFar()
         new_id = new_name = None
         if not state.id and call_id:
@@ -462,6 +467,8 @@ class StreamAccumulator:
 
     def take_result(self, result: ChatResult) -> list[StreamChunk]:
         """A whole answer from a server that ignored `stream: true`, held like a stream's."""
+        if self.one_tool_call:
+            del result.tool_calls[1:]
         chunks = chunks_from_result(result)
         first = chunks[0]
         if first.text:

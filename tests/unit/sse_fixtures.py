@@ -203,10 +203,16 @@ def _feed(answer: StreamAccumulator, events: Iterable[bytes]) -> Iterator[Stream
     yield from answer.close()
 
 
-def replay(events: Iterable[bytes], on_close: Callable[[], None] | None = None) -> ChatStream:
+def replay(
+    events: Iterable[bytes],
+    on_close: Callable[[], None] | None = None,
+    *,
+    one_tool_call: bool = False,
+) -> ChatStream:
     """A ChatStream that feeds `events` to the core's real accumulator one read at a time,
     as Gateway.stream does with a server that flushes one event per read."""
     stream = ChatStream()
+    stream.answer.one_tool_call = one_tool_call
 
     def chunks() -> Iterator[StreamChunk]:
         try:
@@ -218,9 +224,10 @@ def replay(events: Iterable[bytes], on_close: Callable[[], None] | None = None) 
     return stream.attach(chunks())
 
 
-def areplay(events: Iterable[bytes]) -> AsyncChatStream:
+def areplay(events: Iterable[bytes], *, one_tool_call: bool = False) -> AsyncChatStream:
     """The async twin of `replay`."""
     stream = AsyncChatStream()
+    stream.answer.one_tool_call = one_tool_call
     chunks = _feed(stream.answer, events)
 
     async def replayed() -> AsyncIterator[StreamChunk]:

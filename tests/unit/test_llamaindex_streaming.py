@@ -24,7 +24,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index_skillboss import SkillBoss, streaming
 from llama_index_skillboss.lazy import PartialMessage
 from skillboss_core import AsyncChatStream, ChatStream
-from skillboss_core.wire.request import ChatRequest
+from skillboss_core.wire.request import ChatRequest, one_tool_call_only
 from tests.unit import sse_fixtures as fx
 
 HELLO = [ChatMessage(role="user", content="hello")]
@@ -43,12 +43,15 @@ class FakeGateway:
         self.closed = True
 
     def stream(self, call: ChatRequest, *, fallback_models: Sequence[str] = ()) -> ChatStream:
-        self.bodies.append(call.body(stream=True))
-        return fx.replay(self.events, on_close=self._closed)
+        body = call.body(stream=True)
+        self.bodies.append(body)
+        one = one_tool_call_only(body)
+        return fx.replay(self.events, on_close=self._closed, one_tool_call=one)
 
     def astream(self, call: ChatRequest, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
-        self.bodies.append(call.body(stream=True))
-        return fx.areplay(self.events)
+        body = call.body(stream=True)
+        self.bodies.append(body)
+        return fx.areplay(self.events, one_tool_call=one_tool_call_only(body))
 
 
 def chunks_of(data: bytes) -> list[bytes]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from llama_index.core.base.llms.types import ChatMessage, ChatResponse, TextBlock, ToolCallBlock
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from llama_index_skillboss import SkillBoss
 from llama_index_skillboss.structured import parse_output, response_format
-from llama_index_skillboss.tools import keep_first_tool_call
 from skillboss_core import InvalidParameterError
 from skillboss_core.errors import AnswerTruncatedError, RefusalError, StructuredOutputError
 from skillboss_core.wire.builders import strict_schema
@@ -107,26 +106,6 @@ def test_supports_tool_required_is_detected_by_llama_index() -> None:
     from llama_index.core.llms.function_calling import _supports_tool_required
 
     assert _supports_tool_required(SkillBoss, True)
-
-
-def test_keep_first_tool_call_trims_blocks_and_kwargs() -> None:
-    calls = [
-        ToolCallBlock(tool_call_id=f"c{i}", tool_name="add", tool_kwargs={"a": i}) for i in range(2)
-    ]
-    wire = [{"id": f"c{i}"} for i in range(2)]
-    response = ChatResponse(
-        message=ChatMessage(
-            role="assistant",
-            blocks=[TextBlock(text="x"), *calls],
-            additional_kwargs={"tool_calls": wire},
-        )
-    )
-    trimmed = keep_first_tool_call(response)
-    assert [b.tool_call_id for b in trimmed.message.blocks if isinstance(b, ToolCallBlock)] == [
-        "c0"
-    ]
-    assert trimmed.message.additional_kwargs["tool_calls"] == wire[:1]
-    assert len(response.message.blocks) == 3  # the original is untouched
 
 
 class City(BaseModel):
