@@ -19,7 +19,6 @@ from langchain_core.language_models import (
     LanguageModelInput,
     ModelProfile,
 )
-from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
@@ -31,7 +30,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    field_serializer,
     model_validator,
 )
 from typing_extensions import Self
@@ -40,6 +38,7 @@ from langchain_skillboss.errors import model_errors
 from langchain_skillboss.messages import to_wire_messages
 from langchain_skillboss.outputs import ChunkTranslator, to_chat_result
 from langchain_skillboss.profile import model_profile
+from langchain_skillboss.serialization import SerializableWithoutSecrets
 from langchain_skillboss.structured import (
     is_pydantic_schema,
     structured_runnable,
@@ -50,7 +49,6 @@ from langchain_skillboss.tools import format_tools, wire_tool_choice
 from skillboss_core import API_KEY_ENV, ChatParams, Gateway
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
-from skillboss_core.security.keys import masked_headers, public_headers
 from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.options import OPTION_NAMES
 from skillboss_core.wire.request import (
@@ -108,7 +106,7 @@ def _is_wire_tool(tool: Any) -> bool:
     return isinstance(tool, Mapping) and tool.get("type") == "function"
 
 
-class ChatSkillBoss(BaseChatModel, ConnectedAdapter):
+class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter):
     """SkillBoss gateway chat model (OpenAI-compatible): a drop-in for `ChatOpenAI`.
 
     Replace `ChatOpenAI(model=..., ...)` with `ChatSkillBoss(model=..., ...)`: the same
@@ -468,14 +466,6 @@ class ChatSkillBoss(BaseChatModel, ConnectedAdapter):
         with model_errors():
             return await self.gateway.alist_models()
 
-    def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, masked_headers(value) if name == "default_headers" else value
-
-    @field_serializer("default_headers")
-    def _masked_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        return masked_headers(headers)
-
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The catalog's facts, or the gateway's own if its /models list was fetched with
         these settings (`list_models()`) before the model was built."""
@@ -535,27 +525,8 @@ class ChatSkillBoss(BaseChatModel, ConnectedAdapter):
         return combined
 
     @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
-    @classmethod
     def get_lc_namespace(cls) -> list[str]:
         return ["langchain_skillboss", "chat_models"]
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": API_KEY_ENV}
-
-    def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
-        """Secret headers are left out: langchain-core escapes nested secret references, so
-        they could not be restored on load anyway; pass them again after loading."""
-        serialized = super().to_json()
-        kwargs = serialized.get("kwargs")
-        if isinstance(kwargs, dict) and kwargs.get("default_headers"):
-            kwargs["default_headers"] = public_headers(kwargs["default_headers"])
-            if kwargs["default_headers"] is None:
-                del kwargs["default_headers"]
-        return serialized
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -11,28 +11,22 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.load.serializable import (
-    Serializable,
-    SerializedConstructor,
-    SerializedNotImplemented,
-)
 from langchain_core.utils import secret_from_env
 from pydantic import (
     AliasChoices,
     ConfigDict,
     Field,
     SecretStr,
-    field_serializer,
     model_validator,
 )
 from typing_extensions import Self
 
 from langchain_skillboss.errors import model_errors
+from langchain_skillboss.serialization import SerializableWithoutSecrets
 from skillboss_core import API_KEY_ENV, BASE_URL_ENV, Gateway
 from skillboss_core.config.endpoints import is_url
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
-from skillboss_core.security.keys import masked_headers, public_headers
 from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
@@ -88,7 +82,7 @@ def _refuse_unknown(values: Mapping[str, Any], known: set[str]) -> None:
         raise ValueError(f"{name!r} is not a {_OWNER} parameter: {why}.")
 
 
-class SkillBossEmbeddings(Serializable, Embeddings, ConnectedAdapter):
+class SkillBossEmbeddings(SerializableWithoutSecrets, Embeddings, ConnectedAdapter):
     """SkillBoss gateway embeddings (OpenAI-compatible `/embeddings`): for vector stores and
     retrievers, a drop-in for `OpenAIEmbeddings`.
 
@@ -281,36 +275,9 @@ class SkillBossEmbeddings(Serializable, Embeddings, ConnectedAdapter):
 
     # -- display and serialization -----------------------------------------------------------
 
-    def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, masked_headers(value) if name == "default_headers" else value
-
-    @field_serializer("default_headers")
-    def _masked_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        return masked_headers(headers)
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
     @classmethod
     def get_lc_namespace(cls) -> list[str]:
         return ["langchain_skillboss", "embeddings"]
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": API_KEY_ENV}
-
-    def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
-        """Secret headers are left out (see ChatSkillBoss.to_json); pass them again after
-        loading."""
-        serialized = super().to_json()
-        kwargs = serialized.get("kwargs")
-        if isinstance(kwargs, dict) and kwargs.get("default_headers"):
-            kwargs["default_headers"] = public_headers(kwargs["default_headers"])
-            if kwargs["default_headers"] is None:
-                del kwargs["default_headers"]
-        return serialized
 
 
 # The names a user may pass, for the unknown-keyword error (field names; aliases work too).

@@ -34,15 +34,18 @@ from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
 from pydantic import (
-    AliasChoices,
     ConfigDict,
     Field,
     SecretStr,
-    field_serializer,
-    field_validator,
     model_validator,
 )
 
+from llama_index_skillboss.connection_fields import (
+    GatewayUrl,
+    RetryCount,
+    SentHeaders,
+    WholesaleKey,
+)
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
 from llama_index_skillboss.streaming import (
@@ -64,10 +67,7 @@ from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    api_key_from_env,
-    base_url_from_env,
 )
-from skillboss_core.security.keys import public_headers
 from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.answer import judge_end, output_name
 from skillboss_core.wire.request import DEFAULT_MODEL, ChatRequest, split_values
@@ -175,21 +175,8 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         default=DEFAULT_MODEL,
         description="Gateway model id, e.g. 'openai/gpt-5.4-mini'; any id it serves works.",
     )
-    api_key: SecretStr | None = Field(
-        default_factory=api_key_from_env,
-        exclude=True,
-        repr=False,
-        description="SkillBoss wholesale key (default, or None: SKILLBOSS_WHOLESALE_KEY).",
-    )
-    api_base: str = Field(
-        default_factory=base_url_from_env,
-        # `base_url`: the OpenAI SDK's (and LangChain's) name for it.
-        validation_alias=AliasChoices("api_base", "base_url"),
-        description=(
-            "Gateway URL, also accepted as base_url (default, or None: SKILLBOSS_BASE_URL, "
-            "then the public gateway)."
-        ),
-    )
+    api_key: WholesaleKey
+    api_base: GatewayUrl
     temperature: float | None = Field(default=None, description="0 to 2; None: the default.")
     max_tokens: int | None = Field(
         default=None, description="Cap on generated tokens (also what prompts leave room for)."
@@ -211,11 +198,7 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         default_factory=dict,
         description="More request parameters for every call (e.g. user, extra_body).",
     )
-    max_retries: int = Field(
-        default=DEFAULT_MAX_RETRIES,
-        ge=0,
-        description="Retries of a transient failure (400, 401, 402, 403, 404, 422: never).",
-    )
+    max_retries: RetryCount
     timeout: float | None = Field(
         default=DEFAULT_TIMEOUT,
         description=(
@@ -231,11 +214,7 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         default=None,
         description="Seconds the whole call may take, retries and their waits included.",
     )
-    default_headers: dict[str, str] | None = Field(
-        default=None,
-        repr=False,
-        description="Sent with every request; secret-looking ones are left out of dumps.",
-    )
+    default_headers: SentHeaders
     context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog.")
     is_function_calling_model: bool | None = Field(
         default=None, description="Overrides the catalog (which says True unless known not)."
@@ -317,22 +296,6 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         if isinstance(values, dict):
             cls._connection.refuse_misplaced(values, accepted_names(cls.model_fields))
         return values
-
-    @field_serializer("default_headers")
-    def _public_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        """Secret headers are left out of dumps, as api_key is."""
-        return public_headers(headers)
-
-    @field_validator("api_key", mode="before")
-    @classmethod
-    def _key_from_env_when_none(cls, value: Any) -> Any:
-        """`api_key=None` means "from the environment", as it does for OpenAI(Like)."""
-        return api_key_from_env() if value is None else value
-
-    @field_validator("api_base", mode="before")
-    @classmethod
-    def _base_from_env_when_none(cls, value: Any) -> Any:
-        return base_url_from_env() if value is None else value
 
     @classmethod
     def class_name(cls) -> str:

@@ -25,20 +25,21 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    field_serializer,
-    field_validator,
     model_validator,
 )
 
+from llama_index_skillboss.connection_fields import (
+    GatewayUrl,
+    RetryCount,
+    SentHeaders,
+    WholesaleKey,
+)
 from skillboss_core import InvalidParameterError
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    api_key_from_env,
-    base_url_from_env,
 )
-from skillboss_core.security.keys import public_headers
 from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
 from skillboss_core.wire.embeddings import (
     DEFAULT_BATCH_SIZE,
@@ -124,20 +125,8 @@ class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
             "'openai/text-embedding-3-small' (the default); any id it serves works."
         ),
     )
-    api_key: SecretStr | None = Field(
-        default_factory=api_key_from_env,
-        exclude=True,
-        repr=False,
-        description="SkillBoss wholesale key (default, or None: SKILLBOSS_WHOLESALE_KEY).",
-    )
-    api_base: str = Field(
-        default_factory=base_url_from_env,
-        validation_alias=AliasChoices("api_base", "base_url"),
-        description=(
-            "Gateway URL, also accepted as base_url (default, or None: SKILLBOSS_BASE_URL, "
-            "then the public gateway)."
-        ),
-    )
+    api_key: WholesaleKey
+    api_base: GatewayUrl
     dimensions: int | None = Field(
         default=None,
         description=(
@@ -166,11 +155,7 @@ class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
             "Requests in flight at once, in sync and async calls alike: 1 to 64; None: 4."
         ),
     )
-    max_retries: int = Field(
-        default=DEFAULT_MAX_RETRIES,
-        ge=0,
-        description="Retries of a transient failure (400, 401, 402, 403, 404, 422: never).",
-    )
+    max_retries: RetryCount
     timeout: float | None = Field(
         default=DEFAULT_TIMEOUT,
         description=(
@@ -185,11 +170,7 @@ class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
             "each group of embed_batch_size x num_workers texts)."
         ),
     )
-    default_headers: dict[str, str] | None = Field(
-        default=None,
-        repr=False,
-        description="Sent with every request; secret-looking ones are left out of dumps.",
-    )
+    default_headers: SentHeaders
 
     if TYPE_CHECKING:
         # What type checkers and IDEs see: every keyword, typed (see SkillBoss in base.py).
@@ -248,22 +229,6 @@ class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
                     "pass it once, as model_name=... or model=..."
                 )
         return values
-
-    @field_serializer("default_headers")
-    def _public_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        """Secret headers are left out of dumps, as api_key is."""
-        return public_headers(headers)
-
-    @field_validator("api_key", mode="before")
-    @classmethod
-    def _key_from_env_when_none(cls, value: Any) -> Any:
-        """`api_key=None` means "from the environment", as it does for OpenAIEmbedding."""
-        return api_key_from_env() if value is None else value
-
-    @field_validator("api_base", mode="before")
-    @classmethod
-    def _base_from_env_when_none(cls, value: Any) -> Any:
-        return base_url_from_env() if value is None else value
 
     @classmethod
     def class_name(cls) -> str:

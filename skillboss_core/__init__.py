@@ -115,4 +115,4 @@ __all__ = [
     "lookup_embedding",
 ]
 
-_moved.install()  # the old flat module paths (CHANGELOG 0.9)
+_moved.install()  # the old flat module paths (CHANGELOG: the core in layers)

@@ -1,6 +1,6 @@
 """Old import paths kept working after the core's modules moved into layer folders.
 
-`skillboss_core.stream`, `skillboss_core.gateway`, ... (one flat folder until 0.9) are found
+`skillboss_core.stream`, `skillboss_core.gateway`, ... (one flat folder before the layers) are found
 at their new homes (`skillboss_core.wire.stream`, `skillboss_core.transport.gateway`, ...):
 the same module object, so patches and isinstance checks agree. CHANGELOG lists every move.
 """

@@ -130,6 +130,69 @@ def logprob_entries(value: Any, *, stream: bool = False) -> list[dict[str, Any]]
     raise malformed("`logprobs.content` is not a list of objects", stream=stream)
 
 
+# -- the fields of an answer, for bodies and stream events alike -------------------------------
+# A body's `message` and a stream event's `delta` carry the same fields; so do their choices.
+
+
+def content_of(part: dict[str, Any], *, stream: bool = False) -> str | None:
+    """The text of a message or a delta (`content`)."""
+    value = part.get("content")
+    return value if value is None or value.__class__ is str else content_text(value, stream=stream)
+
+
+def refusal_of(part: dict[str, Any], *, stream: bool = False) -> str | None:
+    """The refusal of a message or a delta (`refusal`)."""
+    return optional_text(part.get("refusal"), "refusal", stream=stream)
+
+
+def tool_call_items(part: dict[str, Any], *, stream: bool = False) -> list[Any]:
+    """The tool calls (whole, or a stream's fragments) of a message or a delta."""
+    calls = part.get("tool_calls")
+    if calls is None:
+        return []
+    if not isinstance(calls, list):
+        raise malformed("`tool_calls` is not a list", stream=stream)
+    return calls
+
+
+def call_fields(call: Any, *, stream: bool = False) -> tuple[str | None, str | None, str]:
+    """A tool call's (or fragment's) id, function name and argument text."""
+    if not isinstance(call, dict):
+        raise malformed("a tool call is not an object", stream=stream)
+    function = object_or_empty(call.get("function"), "function", stream=stream)
+    return (
+        optional_text(call.get("id"), "tool call id", stream=stream),
+        optional_text(function.get("name"), "tool call name", stream=stream),
+        arguments_text(function.get("arguments"), stream=stream),
+    )
+
+
+def call_index(call: dict[str, Any]) -> int | None:
+    """A stream fragment's call index, when the server sent one."""
+    index = call.get("index")
+    return index if isinstance(index, int) else None
+
+
+def finish_reason_of(choice: dict[str, Any], *, stream: bool = False) -> str | None:
+    """Why a choice ended (`finish_reason`); None while a stream goes on."""
+    return optional_text(choice.get("finish_reason"), "finish_reason", stream=stream)
+
+
+def logprobs_of(choice: dict[str, Any], *, stream: bool = False) -> list[dict[str, Any]] | None:
+    """A choice's token log probabilities (`logprobs.content`)."""
+    value = choice.get("logprobs")
+    return None if value is None else logprob_entries(value, stream=stream)
+
+
+def usage_of(data: dict[str, Any]) -> Usage | None:
+    """The token counts of a body or a stream event: `usage`, or Groq's `x_groq.usage`."""
+    usage = data.get("usage")
+    if usage is None:
+        extra = data.get("x_groq")
+        usage = extra.get("usage") if isinstance(extra, dict) else None
+    return Usage.from_json(usage) if isinstance(usage, dict) else None
+
+
 # -- the non-stream body ---------------------------------------------------------------------
 
 
@@ -197,17 +260,16 @@ def parse_completion(data: dict[str, Any]) -> ChatResult:
         )
     if not isinstance(message, dict):
         raise malformed("`message` is not an object")
-    usage = data.get("usage")
     return ChatResult(
         id=text_or_none(data.get("id")),
         model=text_or_none(data.get("model")),
-        content=content_text(message.get("content")),
+        content=content_of(message),
         reasoning=reasoning_of(message),
-        refusal=optional_text(message.get("refusal"), "refusal"),
-        tool_calls=_tool_calls(message.get("tool_calls")),
-        finish_reason=optional_text(choice.get("finish_reason"), "finish_reason"),
-        usage=Usage.from_json(usage) if isinstance(usage, dict) else None,
-        logprobs=logprob_entries(choice.get("logprobs")),
+        refusal=refusal_of(message),
+        tool_calls=[_tool_call(n, call) for n, call in enumerate(tool_call_items(message))],
+        finish_reason=finish_reason_of(choice),
+        usage=usage_of(data),
+        logprobs=logprobs_of(choice),
         system_fingerprint=text_or_none(data.get("system_fingerprint")),
         service_tier=text_or_none(data.get("service_tier")),
         created=whole_or_none(data.get("created")),
@@ -247,21 +309,11 @@ def _first_choice(choices: Any) -> dict[str, Any]:
     return choice
 
 
-def _tool_calls(calls: Any) -> list[ToolCall]:
-    if calls is None:
-        return []
-    if not isinstance(calls, list):
-        raise malformed("`tool_calls` is not a list")
-    return [_tool_call(position, call) for position, call in enumerate(calls)]
-
-
 def _tool_call(position: int, call: Any) -> ToolCall:
-    if not isinstance(call, dict):
-        raise malformed("a tool call is not an object")
-    function = object_or_empty(call.get("function"), "function")
+    call_id, name, arguments = call_fields(call)
     return ToolCall(
-        id=optional_text(call.get("id"), "tool call id") or default_call_id(position),
-        name=optional_text(function.get("name"), "tool call name") or "",
-        arguments=arguments_text(function.get("arguments")),
+        id=call_id or default_call_id(position),
+        name=name or "",
+        arguments=arguments,
         index=position,
     )

@@ -19,17 +19,20 @@ from skillboss_core.errors import (
 )
 from skillboss_core.wire.builders import default_call_id
 from skillboss_core.wire.decode import (
-    arguments_text,
+    call_fields,
+    call_index,
     carries_error,
-    content_text,
+    content_of,
+    finish_reason_of,
     first_choice,
-    logprob_entries,
+    logprobs_of,
     malformed,
-    object_or_empty,
-    optional_text,
     reasoning_of,
+    refusal_of,
     reported_error,
     too_large,
+    tool_call_items,
+    usage_of,
     whole_or_none,
 )
 from skillboss_core.wire.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
@@ -324,12 +327,9 @@ class StreamAccumulator:
         self.chunks_seen += 1
         chunk = StreamChunk()
         has_meta = self._take_meta(data, chunk)
-        usage = data.get("usage")
-        if usage is None:
-            extra = data.get("x_groq")
-            usage = extra.get("usage") if isinstance(extra, dict) else None
-        if isinstance(usage, dict):
-            self.usage = Usage.from_json(usage)
+        usage = usage_of(data)
+        if usage is not None:
+            self.usage = usage
         choices = data.get("choices")
         if not isinstance(choices, list):
             if choices is not None:
@@ -356,9 +356,7 @@ class StreamAccumulator:
             delta = {}
         elif not isinstance(delta, dict):
             raise malformed("`delta` is not an object", stream=True)
-        text = delta.get("content")
-        if text is not None and text.__class__ is not str:
-            text = content_text(text, stream=True)
+        text = content_of(delta, stream=True)
         # A piece is kept only when non-empty after re-pairing surrogates, so each piece
         # in text_pieces is exactly one chunk's `text` (adapters count pieces by chunks).
         if text and (text := self._text_carry.take(text)):
@@ -368,23 +366,20 @@ class StreamAccumulator:
         if reasoning and (reasoning := self._reasoning_carry.take(reasoning)):
             self.reasoning_pieces.append(reasoning)
             chunk.reasoning = reasoning
-        refusal = delta.get("refusal")
-        if refusal is not None and optional_text(refusal, "refusal", stream=True):
+        refusal = refusal_of(delta, stream=True)
+        if refusal:
             self.refusal_pieces.append(refusal)
             chunk.refusal = refusal
-        calls = delta.get("tool_calls")
-        if calls is not None:
-            if not isinstance(calls, list):
-                raise malformed("`tool_calls` is not a list", stream=True)
-            if calls:
-                deltas = [self._add_call_delta(call) for call in calls]
-                chunk.tool_calls = [delta for delta in deltas if delta is not None] or None
-        logprobs = choice.get("logprobs")
-        if logprobs is not None and (content := logprob_entries(logprobs, stream=True)):
+        calls = tool_call_items(delta, stream=True)
+        if calls:
+            deltas = [self._add_call_delta(call) for call in calls]
+            chunk.tool_calls = [delta for delta in deltas if delta is not None] or None
+        content = logprobs_of(choice, stream=True)
+        if content:
             self.logprobs.extend(content)
             chunk.logprobs = content
-        finish = choice.get("finish_reason")
-        if finish is not None and optional_text(finish, "finish_reason", stream=True):
+        finish = finish_reason_of(choice, stream=True)
+        if finish:
             self.finish_reason = finish
             chunk.finish_reason = finish
 
@@ -415,12 +410,7 @@ class StreamAccumulator:
         return found
 
     def _add_call_delta(self, call: Any) -> ToolCallDelta | None:
-        if not isinstance(call, dict):
-            raise malformed("a tool call is not an object", stream=True)
-        call_id = optional_text(call.get("id"), "tool call id", stream=True)
-        function = object_or_empty(call.get("function"), "function", stream=True)
-        name = optional_text(function.get("name"), "tool call name", stream=True)
-        arguments = arguments_text(function.get("arguments"), stream=True)
+        call_id, name, arguments = call_fields(call, stream=True)
         index = self._index_of(call, call_id)
         state = self.calls.get(index)
         if state is None:
@@ -437,8 +427,8 @@ class StreamAccumulator:
         return ToolCallDelta(index=index, id=new_id, name=new_name, arguments=arguments)
 
     def _index_of(self, call: dict[str, Any], call_id: str | None) -> int:
-        index = call.get("index")
-        if isinstance(index, int):
+        index = call_index(call)
+        if index is not None:
             return index
         # Some servers omit the index: match by id, else a new id opens a new call.
         for known, state in self.calls.items():
@@ -514,7 +504,12 @@ class StreamAccumulator:
         return ChatResult(
             id=self.id,
             model=self.model,
-            content="".join(self.text_pieces) if self.text_pieces or not self.calls else None,
+            # No text beside calls or a refusal: null, as a body says it.
+            content=(
+                "".join(self.text_pieces)
+                if self.text_pieces or not (self.calls or self.refusal_pieces)
+                else None
+            ),
             reasoning="".join(self.reasoning_pieces) or None,
             refusal="".join(self.refusal_pieces) or None,
             tool_calls=self.tool_calls(),

@@ -298,3 +298,49 @@ def test_good_usage_figures_are_not_logged(
     with caplog.at_level(logging.WARNING, logger="skillboss_core"):
         usage_of('{"prompt_tokens": 5, "completion_tokens": null}')
     assert not caplog.records
+
+
+# One message / delta per case: the body and a one-event stream must read it alike.
+SAME_ON_BOTH_PATHS = {
+    "text": ({"content": "hi"}, {}),
+    "text-parts": ({"content": [{"type": "text", "text": "h"}, {"type": "text", "text": "i"}]}, {}),
+    "reasoning": ({"content": "a", "reasoning": "think"}, {}),
+    "refusal": ({"content": None, "refusal": "no"}, {}),
+    "tool-call": (
+        {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": "{}"}}]},
+        {"finish_reason": "tool_calls"},
+    ),
+    "object-arguments": (
+        {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": {}}}]},
+        {},
+    ),
+    "logprobs": ({"content": "a"}, {"logprobs": {"content": [{"token": "a", "logprob": -1}]}}),
+    "length": ({"content": "a"}, {"finish_reason": "length"}),
+}
+
+
+@pytest.mark.parametrize(
+    ("message", "choice"), SAME_ON_BOTH_PATHS.values(), ids=SAME_ON_BOTH_PATHS.keys()
+)
+@pytest.mark.parametrize("usage_at", ["usage", "x_groq"])
+def test_a_body_and_a_stream_read_every_field_alike(
+    message: dict[str, object], choice: dict[str, object], usage_at: str
+) -> None:
+    """One decoder for both paths: the same fields give the same answer, usage included
+    (Groq puts it under `x_groq`)."""
+    usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+    placed = {"usage": usage} if usage_at == "usage" else {"x_groq": {"usage": usage}}
+    finish = {"finish_reason": "stop", **choice}
+    body = {"choices": [{"index": 0, "message": message, **finish}], **placed}
+    event = {"choices": [{"index": 0, "delta": message, **finish}], **placed}
+    whole = parse_completion_bytes(json.dumps(body).encode())
+    accumulator = StreamAccumulator()
+    accumulator.feed(b"data: " + json.dumps(event).encode() + b"\n\n")
+    accumulator.close()
+    streamed = accumulator.result()
+    fields = ("content", "reasoning", "refusal", "tool_calls", "finish_reason", "logprobs")
+    assert {name: getattr(streamed, name) for name in fields} == {
+        name: getattr(whole, name) for name in fields
+    }
+    assert whole.usage is not None and streamed.usage is not None
+    assert whole.usage.total_tokens == streamed.usage.total_tokens == 4
