@@ -181,12 +181,12 @@ coverage: venv ## the suite under branch coverage: missing lines, total per pack
 			"$$($(BIN)/coverage report --include="$$package/*" --format=total)"; \
 	done
 
-# mutmut ([tool.mutmut] in pyproject.toml) on skillboss_core's stream reader, parameters and
-# errors, against the core's unit tests, from scratch each time (mutants/ is mutmut's copy),
+# mutmut ([tool.mutmut] in pyproject.toml) on skillboss_core's stream reader, decoder,
+# parameters, errors and status mapping, against the core's unit tests, from scratch each time (mutants/ is mutmut's copy),
 # one test process at a time; mypy --strict (on PATH for mutmut) first rules out the mutants
 # that do not type-check. About 7 minutes. Then the score, and every mutant neither caught
 # nor explained by a `# mutation:` comment (scripts/mutation_score.py).
-mutation: venv ## mutmut on the core's stream, params and errors: score, survivors
+mutation: venv ## mutmut on the core's stream, decode, params, errors, failures: score, survivors
 	rm -rf mutants
 	@mkdir -p mutants
 	@echo "==> mutmut run (log in mutants/mutmut-run.log)"

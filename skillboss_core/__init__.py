@@ -4,8 +4,9 @@ The LangChain and LlamaIndex adapters translate their messages to the wire dicts
 package sends and turn its neutral results and stream chunks back into framework objects.
 
 Layers, top to bottom (a lower one never imports a higher one; tests/unit/test_layers.py):
-`cli` (the setup check), `transport` (HTTP, pools, waits, retries, the gateway), `config`
-(settings, the adapter-facing settings object), `wire` (sans-IO requests, the decoder, the
+`cli` (the setup check), `transport` (HTTP, pools, waits, retries, the gateway, the
+adapter-facing settings object), `config` (settings and keyword checks), `wire` (sans-IO
+requests, the decoder, the
 accumulator, results), and at the bottom `errors`, `security` (keys, redaction) and
 `catalog` (model facts, ids, tokens). The names below are the public surface.
 """
@@ -116,3 +117,4 @@ __all__ = [
 ]
 
 _moved.install()  # the old flat module paths (CHANGELOG: the core in layers)
+__getattr__ = _moved.old_module  # `skillboss_core.settings` and the like, as before

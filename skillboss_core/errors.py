@@ -11,6 +11,8 @@ from typing import Any
 
 import openai
 
+from skillboss_core import _moved
+
 
 class SkillBossError(Exception):
     """Marker base for every error this package raises itself.
@@ -242,3 +244,7 @@ class StreamStalledError(GatewayTimeoutError):
     """No stream event arrived for `timeout` (or the shorter `stream_chunk_timeout`) seconds
     (keep-alive comments and whitespace do not count): the stream is stuck, though bytes may
     still be flowing."""
+
+
+# `from skillboss_core.errors import map_status_error` and the like, as before the layers.
+__getattr__ = _moved.moved_names(__name__)

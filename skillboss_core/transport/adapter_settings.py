@@ -95,7 +95,9 @@ class AdapterSettings:
         except InvalidParameterError as exc:
             if self.url_field == _CORE_URL_NAME:
                 raise
-            raise InvalidParameterError(str(exc).replace(_CORE_URL_NAME, self.url_field)) from None
+            # The field's name leads the message; a URL quoted after it stays as it was given.
+            message = str(exc).replace(_CORE_URL_NAME, self.url_field, 1)
+            raise InvalidParameterError(message) from None
 
     def ready_gateway(self, model: ConnectionFields) -> Gateway:
         """`gateway`, once a key is known (else the MissingAPIKeyError saying where to set it)."""

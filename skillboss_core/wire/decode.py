@@ -67,8 +67,9 @@ def malformed(what: str, *, stream: bool = False) -> InvalidResponseError:
 
 
 def text_or_none(value: Any) -> str | None:
-    """Metadata (id, model, fingerprint) is kept only when it is text: never worth failing."""
-    return value if isinstance(value, str) else None
+    """Metadata (id, model, fingerprint) is kept only when it is text, and not empty: never
+    worth failing."""
+    return value if value.__class__ is str and value else None
 
 
 def whole_or_none(value: Any) -> int | None:
@@ -174,8 +175,22 @@ def call_index(call: dict[str, Any]) -> int | None:
 
 
 def finish_reason_of(choice: dict[str, Any], *, stream: bool = False) -> str | None:
-    """Why a choice ended (`finish_reason`); None while a stream goes on."""
-    return optional_text(choice.get("finish_reason"), "finish_reason", stream=stream)
+    """Why a choice ended (`finish_reason`); None while a stream goes on (or for "")."""
+    return optional_text(choice.get("finish_reason"), "finish_reason", stream=stream) or None
+
+
+# The metadata of an answer, in a body and in every stream event.
+ID, MODEL, CREATED = "id", "model", "created"
+SYSTEM_FINGERPRINT, SERVICE_TIER = "system_fingerprint", "service_tier"
+
+
+def metadata_text(data: dict[str, Any], name: str) -> str | None:
+    """One metadata field (ID, MODEL, SYSTEM_FINGERPRINT, SERVICE_TIER) when it is text."""
+    return text_or_none(data.get(name))
+
+
+def created_of(data: dict[str, Any]) -> int | None:
+    return whole_or_none(data.get(CREATED))
 
 
 def logprobs_of(choice: dict[str, Any], *, stream: bool = False) -> list[dict[str, Any]] | None:
@@ -252,17 +267,11 @@ def parse_completion(data: dict[str, Any]) -> ChatResult:
     """Map a chat.completion JSON object to a ChatResult (first choice)."""
     if carries_error(data):
         raise reported_error(data)
-    choice = _first_choice(data.get("choices"))
-    message = choice.get("message")
-    if message is None:
-        raise InvalidResponseError(
-            "The gateway answered without a message (`choices[0].message` is missing or null)"
-        )
-    if not isinstance(message, dict):
-        raise malformed("`message` is not an object")
+    choice = _first_choice(data)
+    message = part_of(choice)
     return ChatResult(
-        id=text_or_none(data.get("id")),
-        model=text_or_none(data.get("model")),
+        id=metadata_text(data, ID),
+        model=metadata_text(data, MODEL),
         content=content_of(message),
         reasoning=reasoning_of(message),
         refusal=refusal_of(message),
@@ -270,16 +279,30 @@ def parse_completion(data: dict[str, Any]) -> ChatResult:
         finish_reason=finish_reason_of(choice),
         usage=usage_of(data),
         logprobs=logprobs_of(choice),
-        system_fingerprint=text_or_none(data.get("system_fingerprint")),
-        service_tier=text_or_none(data.get("service_tier")),
-        created=whole_or_none(data.get("created")),
+        system_fingerprint=metadata_text(data, SYSTEM_FINGERPRINT),
+        service_tier=metadata_text(data, SERVICE_TIER),
+        created=created_of(data),
         raw=data,
     )
+
+
+def choices_of(data: dict[str, Any], *, stream: bool = False) -> list[Any] | None:
+    """The `choices` of a body or a stream event; None when there are none."""
+    choices = data.get("choices")
+    if choices is None or isinstance(choices, list):
+        return choices
+    raise malformed("`choices` is not a list", stream=stream)
 
 
 def first_choice(choices: list[Any], *, stream: bool = False) -> dict[str, Any] | None:
     """The choice with index 0, for bodies and stream events alike: n > 1 answers may list
     their choices in any order (streams interleave them); no `index` counts as 0."""
+    # The common case (one choice, index 0) without a scan.
+    # mutation: equivalent, the mutants of this shortcut that only send more lists to the
+    # scan below (another length, `only` None, another default or key for a missing index):
+    # it finds the same choice, more slowly.
+    if len(choices) == 1 and isinstance(only := choices[0], dict) and only.get("index", 0) == 0:
+        return only
     for choice in choices:
         if not isinstance(choice, dict):
             raise malformed("a choice is not an object", stream=stream)
@@ -290,19 +313,33 @@ def finish_reason_in(data: Any) -> str | None:
     """The finish reason of a completion body already handed out (an adapter reading back a
     response object it did not build): the first choice's, read as `parse_completion` reads
     it, but never failing; None when there is none to read."""
-    choices = data.get("choices") if isinstance(data, dict) else None
-    if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+    try:
+        choice = _first_choice(data) if isinstance(data, dict) else None
+        return finish_reason_of(choice) if choice is not None else None
+    except InvalidResponseError:
         return None
-    choice = first_choice(choices)
-    reason = choice.get("finish_reason") if choice is not None else None
-    return reason if isinstance(reason, str) and reason else None
 
 
-def _first_choice(choices: Any) -> dict[str, Any]:
-    if choices is None or choices == []:
+def part_of(choice: dict[str, Any], *, stream: bool = False) -> dict[str, Any]:
+    """A body choice's `message` (which must be there) or a stream choice's `delta` (which
+    may be left out)."""
+    part = choice.get("delta" if stream else "message")
+    if part is None:
+        if stream:
+            return {}
+        raise InvalidResponseError(
+            "The gateway answered without a message (`choices[0].message` is missing or null)"
+        )
+    if not isinstance(part, dict):
+        what = "`delta` is not an object" if stream else "`message` is not an object"
+        raise malformed(what, stream=stream)
+    return part
+
+
+def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
+    choices = choices_of(data)
+    if not choices:
         raise InvalidResponseError("The gateway answered without any choices")
-    if not isinstance(choices, list):
-        raise malformed("`choices` is not a list")
     choice = first_choice(choices)
     if choice is None:
         raise malformed("no choice with index 0")

@@ -28,7 +28,7 @@ from skillboss_core.catalog.tokens import count_text
 # EmbeddingInputTooLongError is imported here for the import path it had first.
 from skillboss_core.errors import EmbeddingInputTooLongError as EmbeddingInputTooLongError
 from skillboss_core.errors import InvalidResponseError
-from skillboss_core.wire.decode import carries_error, reported_error, text_or_none
+from skillboss_core.wire.decode import MODEL, carries_error, metadata_text, reported_error, usage_of
 from skillboss_core.wire.options import NO_OPTIONS, RequestOptions
 from skillboss_core.wire.params import InvalidParameterError
 from skillboss_core.wire.results import Usage
@@ -280,11 +280,10 @@ def parse_embeddings(
                 "between may have dropped the parameter; it forwards it only for some models)"
             )
         vectors[index] = vector
-    usage = data.get("usage")
     return EmbeddingsResult(
         vectors=[vector for vector in vectors if vector is not None],
-        model=text_or_none(data.get("model")),
-        usage=Usage.from_json(usage) if isinstance(usage, dict) else Usage(),
+        model=metadata_text(data, MODEL),
+        usage=usage_of(data) or Usage(),
     )
 
 

@@ -19,21 +19,28 @@ from skillboss_core.errors import (
 )
 from skillboss_core.wire.builders import default_call_id
 from skillboss_core.wire.decode import (
+    ID,
+    MODEL,
+    SERVICE_TIER,
+    SYSTEM_FINGERPRINT,
     call_fields,
     call_index,
     carries_error,
+    choices_of,
     content_of,
+    created_of,
     finish_reason_of,
     first_choice,
     logprobs_of,
     malformed,
+    metadata_text,
+    part_of,
     reasoning_of,
     refusal_of,
     reported_error,
     too_large,
     tool_call_items,
     usage_of,
-    whole_or_none,
 )
 from skillboss_core.wire.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
 
@@ -255,6 +262,7 @@ class StreamAccumulator:
         self.refusal_pieces: list[str] = []
         self.logprobs: list[dict[str, Any]] = []
         self.calls: dict[int, CallSoFar] = {}
+        self._dropped: dict[int, CallSoFar] = {}
         self._text_carry = _Carry()
         self._reasoning_carry = _Carry()
         self.finish_reason: str | None = None
@@ -330,32 +338,15 @@ class StreamAccumulator:
         usage = usage_of(data)
         if usage is not None:
             self.usage = usage
-        choices = data.get("choices")
-        if not isinstance(choices, list):
-            if choices is not None:
-                raise malformed("`choices` is not a list", stream=True)
+        choices = choices_of(data, stream=True)
+        choice = first_choice(choices, stream=True) if choices else None
+        if choice is None:
             return chunk if has_meta else None
-        if not choices:
-            return chunk if has_meta else None
-        # mutation: equivalent, None: first_choice below then finds the same choice.
-        choice = choices[0]
-        # mutation: equivalent, the mutants that only send more chunks to first_choice
-        # (choice None, `>= 1`, another default or key for a missing index): it finds the
-        # same choice, more slowly.
-        if len(choices) > 1 or not isinstance(choice, dict) or choice.get("index", 0) != 0:
-            # read the first choice only, as the non-streamed path does
-            choice = first_choice(choices, stream=True)
-            if choice is None:
-                return chunk if has_meta else None
         self._add_choice(choice, chunk)
         return chunk
 
     def _add_choice(self, choice: dict[str, Any], chunk: StreamChunk) -> None:
-        delta = choice.get("delta")
-        if delta is None:
-            delta = {}
-        elif not isinstance(delta, dict):
-            raise malformed("`delta` is not an object", stream=True)
+        delta = part_of(choice, stream=True)
         text = content_of(delta, stream=True)
         # A piece is kept only when non-empty after re-pairing surrogates, so each piece
         # in text_pieces is exactly one chunk's `text` (adapters count pieces by chunks).
@@ -386,25 +377,17 @@ class StreamAccumulator:
     def _take_meta(self, data: dict[str, Any], chunk: StreamChunk) -> bool:
         """Metadata from the first chunk carrying it; values that are not text are ignored."""
         found = False
-        if self.id is None and (value := data.get("id")) and isinstance(value, str):
+        if self.id is None and (value := metadata_text(data, ID)):
             self.id = chunk.id = value
-            self.created = whole_or_none(data.get("created"))
+            self.created = created_of(data)
             found = True
-        if self.model is None and (value := data.get("model")) and isinstance(value, str):
+        if self.model is None and (value := metadata_text(data, MODEL)):
             self.model = chunk.model = value
             found = True
-        if (
-            self.system_fingerprint is None
-            and (value := data.get("system_fingerprint"))
-            and isinstance(value, str)
-        ):
+        if self.system_fingerprint is None and (value := metadata_text(data, SYSTEM_FINGERPRINT)):
             self.system_fingerprint = chunk.system_fingerprint = value
             found = True
-        if (
-            self.service_tier is None
-            and (value := data.get("service_tier"))
-            and isinstance(value, str)
-        ):
+        if self.service_tier is None and (value := metadata_text(data, SERVICE_TIER)):
             self.service_tier = chunk.service_tier = value
             found = True
         return found
@@ -415,6 +398,10 @@ class StreamAccumulator:
         state = self.calls.get(index)
         if state is None:
             if self.one_tool_call and self.calls:
+                # Kept aside, not in the answer: its later fragments (which may carry no index
+                # and no id) must still find it rather than join the call that was kept.
+                dropped = self._dropped.setdefault(index, CallSoFar())
+                dropped.id = dropped.id or call_id or ""
                 return None
             state = self.calls[index] = CallSoFar()
         new_id = new_name = None
@@ -431,12 +418,13 @@ class StreamAccumulator:
         if index is not None:
             return index
         # Some servers omit the index: match by id, else a new id opens a new call.
-        for known, state in self.calls.items():
+        seen = {**self.calls, **self._dropped} if self._dropped else self.calls
+        for known, state in seen.items():
             if call_id and state.id == call_id:
                 return known
-        if call_id or not self.calls:
-            return len(self.calls)
-        return max(self.calls)
+        if call_id or not seen:
+            return len(seen)
+        return max(seen)
 
     def _flush_carries(self) -> StreamChunk | None:
         """Half surrogate pairs still held at the end go into the answer, not away."""

@@ -970,3 +970,35 @@ def test_odd_but_valid_shapes() -> None:
     assert acc.result().reasoning == "Hm\ud83d"
     assert [c.reasoning for c in chunks if c.reasoning] == ["Hm", "\ud83d"]
     assert all(c.tool_calls is None for c in chunks)
+
+
+def _call_fragment(call_id: str | None, name: str | None, arguments: str) -> bytes:
+    """A tool-call fragment with no `index` (some servers omit it)."""
+    call: dict[str, Any] = {"function": {"arguments": arguments}}
+    if call_id:
+        call["id"] = call_id
+    if name:
+        call["function"]["name"] = name
+    return fx.event(fx.chunk({"tool_calls": [call]}))
+
+
+@pytest.mark.parametrize("one_tool_call", [False, True])
+def test_one_tool_call_keeps_the_first_whole_and_drops_the_rest_whole(one_tool_call: bool) -> None:
+    """parallel_tool_calls=False: the second call is dropped, and its later fragments (no
+    index, no id) never join the first call's arguments."""
+    answer = StreamAccumulator(one_tool_call=one_tool_call)
+    chunks = []
+    for data in (
+        _call_fragment("c1", "f", ""),
+        _call_fragment(None, None, '{"x": 1}'),
+        _call_fragment("c2", "g", ""),
+        _call_fragment(None, None, '{"y": 2}'),
+        fx.event(fx.chunk({}, finish="tool_calls")),
+    ):
+        chunks += answer.feed(data)
+    chunks += answer.close()
+    calls = [(call.id, call.name, call.arguments) for call in answer.tool_calls()]
+    expected = [("c1", "f", '{"x": 1}'), ("c2", "g", '{"y": 2}')]
+    assert calls == (expected[:1] if one_tool_call else expected)
+    streamed = {delta.index for chunk in chunks for delta in chunk.tool_calls or []}
+    assert streamed == ({0} if one_tool_call else {0, 1})

@@ -24,7 +24,7 @@ _BOTTOM = {"errors", "security", "catalog", "_version", "_moved"}
 MAY_IMPORT: dict[str, set[str]] = {
     "_version": set(),
     "_moved": set(),
-    "errors": set(),
+    "errors": {"_moved"},
     "security": set(),
     "catalog": {"_moved"},
     "wire": _BOTTOM,
@@ -42,14 +42,18 @@ def _part(module_path: str) -> str:
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
-    """Every module name an import statement of `path` names, with its line."""
+    """Every module name an import statement of `path` names (relative ones resolved), with
+    its line."""
+    package = list(path.relative_to(ROOT).parts[:-1])  # a module's, or an __init__'s own
     names = []
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Import):
             names += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append((node.lineno, node.module))
-            names += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.append((node.lineno, module))
+            names += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
     return names
 
 
@@ -169,3 +173,36 @@ def test_old_names_of_the_modules_that_became_packages_still_import() -> None:
     assert normalize_tool_choice is builders.normalize_tool_choice
     with pytest.raises(AttributeError, match=r"'skillboss_core\.wire' has no attribute 'nothing'"):
         _ = skillboss_core.wire.nothing  # type: ignore[attr-defined]
+
+
+def test_old_module_names_are_attributes_of_the_package_as_before() -> None:
+    from skillboss_core.config import settings
+
+    assert skillboss_core.settings is settings  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = skillboss_core.nothing  # type: ignore[attr-defined]
+
+
+def test_a_module_imported_by_its_old_path_keeps_its_own_spec() -> None:
+    """`importlib.reload` and `python -m` read `__spec__`: it must stay the real module's."""
+    import subprocess
+    import sys
+
+    old = importlib.import_module("skillboss_core.response")
+    assert old.__spec__ is not None and old.__spec__.name == "skillboss_core.wire.decode"
+    assert importlib.reload(old) is old
+    run = subprocess.run(  # `python -m` on an old path, in a fresh interpreter
+        [sys.executable, "-m", "skillboss_core.response"], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+
+
+def test_functions_that_left_errors_still_import_from_it() -> None:
+    from skillboss_core.errors import map_status_error, unreachable
+    from skillboss_core.transport import failures
+
+    assert (map_status_error, unreachable) == (failures.map_status_error, failures.unreachable)
+    with pytest.raises(
+        AttributeError, match=r"'skillboss_core\.errors' has no attribute 'nothing'"
+    ):
+        _ = skillboss_core.errors.nothing
