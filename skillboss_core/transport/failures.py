@@ -91,6 +91,7 @@ def is_context_overflow(status: int, body: object, detail: str) -> bool:
 
 def status_error(response: Any, content: bytes, secrets: Iterable[str] = ()) -> SkillBossError:
     """The typed error for a non-2xx answer whose body is `content` (JSON or text)."""
+    # mutation: equivalent, "UTF-8": codec names ignore case.
     text = content.decode("utf-8", "replace").strip()
     body: object = text or None
     try:

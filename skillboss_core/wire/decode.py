@@ -41,6 +41,7 @@ class BodyBuffer:
         """Refuse at once a body whose declared length is past the cap (before reading it);
         a missing or unreadable length is left to `add`."""
         try:
+            # mutation: equivalent, 1 for 0: every cap is at least 1 byte.
             declared = int(content_length) if content_length is not None else 0
         except ValueError:
             return
@@ -76,13 +77,13 @@ def whole_or_none(value: Any) -> int | None:
     return value if type(value) is int else None  # not bool, not float
 
 
-def optional_text(value: Any, name: str, *, stream: bool = False) -> str | None:
+def optional_text(value: Any, name: str, *, stream: bool) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise malformed(f"`{name}` is not a string", stream=stream)
 
 
-def object_or_empty(value: Any, name: str, *, stream: bool = False) -> dict[str, Any]:
+def object_or_empty(value: Any, name: str, *, stream: bool) -> dict[str, Any]:
     if value is None:
         return {}
     if isinstance(value, dict):
@@ -90,9 +91,10 @@ def object_or_empty(value: Any, name: str, *, stream: bool = False) -> dict[str,
     raise malformed(f"`{name}` is not an object", stream=stream)
 
 
-def content_text(value: Any, *, stream: bool = False) -> str | None:
+def content_text(value: Any, *, stream: bool) -> str | None:
     """`content` as text: a string, or the text of a list of content parts (some providers
     send `[{"type": "text", "text": ...}]`; parts of other types carry no text)."""
+    # mutation: equivalent, `and` for `or`: content_of hands over neither text nor None.
     if value is None or isinstance(value, str):
         return value
     if not isinstance(value, list):
@@ -110,7 +112,7 @@ def content_text(value: Any, *, stream: bool = False) -> str | None:
     return "".join(texts)
 
 
-def arguments_text(value: Any, *, stream: bool = False) -> str:
+def arguments_text(value: Any, *, stream: bool) -> str:
     """Tool arguments as JSON text; an object (some providers send one) is serialised."""
     if value is None:
         return ""
@@ -121,7 +123,7 @@ def arguments_text(value: Any, *, stream: bool = False) -> str:
     raise malformed("tool call `arguments` are not a string", stream=stream)
 
 
-def logprob_entries(value: Any, *, stream: bool = False) -> list[dict[str, Any]] | None:
+def logprob_entries(value: Any, *, stream: bool) -> list[dict[str, Any]] | None:
     """`logprobs.content`: None, or a list of objects (adapters index into each one)."""
     content = object_or_empty(value, "logprobs", stream=stream).get("content")
     if content is None:
@@ -138,6 +140,8 @@ def logprob_entries(value: Any, *, stream: bool = False) -> list[dict[str, Any]]
 def content_of(part: dict[str, Any], *, stream: bool = False) -> str | None:
     """The text of a message or a delta (`content`)."""
     value = part.get("content")
+    # mutation: equivalent, the mutants of this shortcut that send text or None to
+    # content_text too: it returns them as they are.
     return value if value is None or value.__class__ is str else content_text(value, stream=stream)
 
 
@@ -196,6 +200,7 @@ def created_of(data: dict[str, Any]) -> int | None:
 def logprobs_of(choice: dict[str, Any], *, stream: bool = False) -> list[dict[str, Any]] | None:
     """A choice's token log probabilities (`logprobs.content`)."""
     value = choice.get("logprobs")
+    # mutation: equivalent, the mutants that send None to logprob_entries: it returns None.
     return None if value is None else logprob_entries(value, stream=stream)
 
 
@@ -229,6 +234,7 @@ def parse_completion_bytes(content: bytes) -> ChatResult:
             "The gateway answered 200 with JSON nested too deeply to read"
         ) from None
     except ValueError:
+        # mutation: equivalent, "UTF-8": codec names ignore case.
         preview = content[:120].decode("utf-8", "replace")
         raise InvalidResponseError(
             f"The gateway answered 200 with a body that is not JSON: {preview!r}"

@@ -401,6 +401,8 @@ class StreamAccumulator:
                 # Kept aside, not in the answer: its later fragments (which may carry no index
                 # and no id) must still find it rather than join the call that was kept.
                 dropped = self._dropped.setdefault(index, CallSoFar())
+                # mutation: equivalent, the mutants that keep no id (or another placeholder):
+                # a fragment that then matches nothing opens a new index, dropped the same.
                 dropped.id = dropped.id or call_id or ""
                 return None
             state = self.calls[index] = CallSoFar()
@@ -418,6 +420,7 @@ class StreamAccumulator:
         if index is not None:
             return index
         # Some servers omit the index: match by id, else a new id opens a new call.
+        # mutation: equivalent, merging when nothing was dropped: the same calls, copied.
         seen = {**self.calls, **self._dropped} if self._dropped else self.calls
         for known, state in seen.items():
             if call_id and state.id == call_id:

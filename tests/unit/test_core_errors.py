@@ -520,14 +520,38 @@ def test_unreachable_hides_the_key() -> None:
     assert SECRET not in str(failures.unreachable(error, URL, (SECRET,), request=REQUEST))
 
 
-def test_errors_pickle_without_the_key_the_request_carries() -> None:
-    import pickle
+@pytest.mark.parametrize(
+    ("content", "detail", "body"),
+    [
+        (b'{"error": {"message": "Bad key"}}', "Bad key", {"message": "Bad key"}),
+        (b"  upstream down  ", "upstream down", "upstream down"),
+        (b"", "Error code: 401", None),
+    ],
+    ids=["json", "text", "empty"],
+)
+def test_status_error_reads_json_text_or_nothing(content: bytes, detail: str, body: object) -> None:
+    """A non-2xx body may be JSON, plain text or empty: the error quotes what there is,
+    and keeps the JSON's inner error as `body` (the SDK's shape)."""
+    error = failures.status_error(response(401), content, [SECRET])
+    assert isinstance(error, errors.GatewayAuthenticationError)
+    assert str(error).startswith(f"SkillBoss rejected the key (401): {detail}. ")
+    assert error.body == body
 
-    request = httpx.Request("POST", URL, headers={"Authorization": f"Bearer {SECRET}"})
-    raw = httpx.Response(401, request=request, json={"error": {"message": "bad key"}})
-    error = map_status_error("raw", body={"error": {"message": "bad key"}}, response=raw)
-    data = pickle.dumps(error)
-    assert SECRET.encode() not in data
-    back = pickle.loads(data)
-    assert type(back) is type(error) and str(back) == str(error)
-    assert (back.status_code, back.is_retryable, back.request) == (401, False, None)
+
+def test_status_error_redacts_an_echoed_key() -> None:
+    """The key the request carried, even where no `Bearer` marks it."""
+    content = f'{{"error": {{"message": "unknown key {SECRET} for this model"}}}}'.encode()
+    error = failures.status_error(response(400), content, [SECRET])
+    assert SECRET not in str(error) and SECRET not in str(error.body)
+    assert "unknown key" in str(error)
+
+
+def test_status_error_reads_a_body_that_is_not_utf8() -> None:
+    error = failures.status_error(response(502), b"\xff upstream \xfe down", [SECRET])
+    assert isinstance(error, errors.GatewayServerError)
+    assert "\ufffd upstream \ufffd down" in str(error)
+
+
+def test_embedding_input_too_long_keeps_its_message_and_place() -> None:
+    error = errors.EmbeddingInputTooLongError("text 3 is too long", position=3, limit=8191)
+    assert (str(error), error.position, error.limit) == ("text 3 is too long", 3, 8191)

@@ -16,7 +16,13 @@ from skillboss_core import (
     results,
 )
 from skillboss_core.errors import ResponseTooLargeError, ToolArgumentsError
-from skillboss_core.wire.decode import DEFAULT_MAX_BODY_BYTES, BodyBuffer, parse_completion_bytes
+from skillboss_core.wire.decode import (
+    DEFAULT_MAX_BODY_BYTES,
+    BodyBuffer,
+    finish_reason_in,
+    parse_completion_bytes,
+    reported_error,
+)
 
 
 def completion(message: dict[str, object], **extra: object) -> dict[str, object]:
@@ -167,8 +173,10 @@ MALFORMED_BODIES = {
 
 @pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
 def test_malformed_body_is_a_typed_error(body: bytes) -> None:
-    with pytest.raises(InvalidResponseError, match="malformed"):
+    """Named as a body, not a stream event: the message says where to look."""
+    with pytest.raises(InvalidResponseError) as caught:
         parse_completion_bytes(body)
+    assert str(caught.value).startswith("The gateway answered with a malformed chat completion: ")
 
 
 def test_deeply_nested_body_is_a_typed_error() -> None:
@@ -210,21 +218,29 @@ def test_default_body_cap_is_64_mib() -> None:
     assert DEFAULT_MAX_BODY_BYTES == 64 * 1024 * 1024
 
 
+TOO_LARGE = (
+    "The gateway's answer is larger than its cap of 10 bytes (max_body_bytes); reading "
+    "stopped there. Raise max_body_bytes if answers this large are expected."
+)
+
+
 def test_body_buffer_collects_and_refuses_past_its_cap() -> None:
     buffer = BodyBuffer(max_bytes=10)
     buffer.add(b"12345")
     buffer.add(b"67890")
     assert buffer.bytes() == b"1234567890"
-    with pytest.raises(ResponseTooLargeError, match=r"10 bytes.*max_body_bytes"):
+    with pytest.raises(ResponseTooLargeError) as caught:
         buffer.add(b"x")
+    assert str(caught.value) == TOO_LARGE
 
 
 def test_body_buffer_refuses_a_declared_length_past_its_cap_before_reading() -> None:
     BodyBuffer(max_bytes=10).expect("10")
     BodyBuffer(max_bytes=10).expect(None)
     BodyBuffer(max_bytes=10).expect("not a number")  # the read itself is still capped
-    with pytest.raises(ResponseTooLargeError):
+    with pytest.raises(ResponseTooLargeError) as caught:
         BodyBuffer(max_bytes=10).expect("11")
+    assert str(caught.value) == TOO_LARGE
 
 
 # -- usage figures never cost the answer -------------------------------------------------------
@@ -344,3 +360,167 @@ def test_a_body_and_a_stream_read_every_field_alike(
     }
     assert whole.usage is not None and streamed.usage is not None
     assert whole.usage.total_tokens == streamed.usage.total_tokens == 4
+
+
+# -- every message of the body path, word for word ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[1]", "The gateway answered 200 with JSON that is not an object"),
+        (
+            b"[" * 100_000 + b"]" * 100_000,
+            "The gateway answered 200 with JSON nested too deeply to read",
+        ),
+        (b'{"choices": []}', "The gateway answered without any choices"),
+        (
+            b'{"choices": [{"index": 0}]}',
+            "The gateway answered without a message (`choices[0].message` is missing or null)",
+        ),
+        (
+            b'{"choices": [{"index": 0, "message": 1}]}',
+            "The gateway answered with a malformed chat completion: `message` is not an object.",
+        ),
+        (
+            b'{"choices": [{"index": 1, "message": {}}]}',
+            "The gateway answered with a malformed chat completion: no choice with index 0.",
+        ),
+    ],
+    ids=[
+        "not-an-object",
+        "too-deep",
+        "no-choices",
+        "no-message",
+        "message-not-object",
+        "no-index-0",
+    ],
+)
+def test_each_bad_body_says_what_is_wrong(body: bytes, message: str) -> None:
+    with pytest.raises(InvalidResponseError) as caught:
+        parse_completion_bytes(body)
+    assert str(caught.value) == message
+
+
+def test_a_body_that_is_not_json_is_quoted_up_to_120_characters() -> None:
+    """Undecodable bytes are replaced, never an error of their own."""
+    body = b"\xff" + b"x" * 200
+    with pytest.raises(InvalidResponseError) as caught:
+        parse_completion_bytes(body)
+    quoted = ("\ufffd" + "x" * 200)[:120]
+    assert str(caught.value) == f"The gateway answered 200 with a body that is not JSON: {quoted!r}"
+
+
+def test_an_answer_with_an_error_field_and_choices_is_an_answer() -> None:
+    """Some providers send `error` beside real choices: the choices win."""
+    body = {"error": {"message": "ignored"}, "choices": [{"message": {"content": "ok"}}]}
+    assert parse_completion_bytes(json.dumps(body).encode()).content == "ok"
+
+
+def test_the_body_keeps_its_metadata_and_its_raw_object() -> None:
+    body = {
+        "id": "chatcmpl-7",
+        "model": "openai/gpt-5.4-mini",
+        "created": 1700000000,
+        "choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}],
+    }
+    result = parse_completion_bytes(json.dumps(body).encode())
+    assert (result.id, result.model, result.created) == (
+        "chatcmpl-7",
+        "openai/gpt-5.4-mini",
+        1700000000,
+    )
+    assert result.raw == body
+
+
+@pytest.mark.parametrize(
+    ("arguments", "text"),
+    [(None, ""), ({"city": "Zürich"}, '{"city": "Zürich"}'), ('{"a": 1}', '{"a": 1}')],
+    ids=["missing", "object-non-ascii", "text"],
+)
+def test_tool_call_arguments_are_json_text(arguments: object, text: str) -> None:
+    call: dict[str, object] = {"id": "c1", "function": {"name": "f", "arguments": arguments}}
+    [parsed] = parse_completion_bytes(choice_with({"tool_calls": [call]})).tool_calls
+    assert parsed.arguments == text
+
+
+def test_a_tool_call_without_a_name_or_id_gets_an_empty_name_and_an_id() -> None:
+    [parsed] = parse_completion_bytes(choice_with({"tool_calls": [{"function": {}}]})).tool_calls
+    assert (parsed.name, parsed.arguments, parsed.index) == ("", "", 0)
+    assert parsed.id
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (
+            {
+                "choices": [
+                    {"index": 1, "finish_reason": "stop"},
+                    {"index": 0, "finish_reason": "length"},
+                ]
+            },
+            "length",
+        ),
+        ({"choices": [{"finish_reason": "tool_calls"}]}, "tool_calls"),
+        ({"choices": [{"index": 0, "finish_reason": ""}]}, None),
+        ({"choices": [{"index": 0, "finish_reason": 5}]}, None),
+        ({"choices": []}, None),
+        ({"choices": "x"}, None),
+        ({}, None),
+        (None, None),
+        ("text", None),
+    ],
+)
+def test_finish_reason_in_reads_a_handed_out_body_without_failing(
+    raw: object, reason: str | None
+) -> None:
+    assert finish_reason_in(raw) == reason
+
+
+def test_an_error_without_words_is_reported_with_the_raw_bytes() -> None:
+    assert str(reported_error(None)) == (
+        "The provider behind the gateway reported an error instead of an answer: "
+    )
+    assert str(reported_error(None, b"boom")).endswith(": boom")
+
+
+def test_a_non_integer_call_index_is_no_index() -> None:
+    """A fragment whose `index` is not a number is matched by its id, as one without."""
+    answer = StreamAccumulator()
+    for data in (
+        {
+            "choices": [
+                {
+                    "delta": {
+                        "tool_calls": [
+                            {"index": "0", "id": "c1", "function": {"name": "f", "arguments": "{"}}
+                        ]
+                    }
+                }
+            ]
+        },
+        {
+            "choices": [
+                {
+                    "delta": {
+                        "tool_calls": [{"index": "0", "id": "c1", "function": {"arguments": "}"}}]
+                    },
+                    "finish_reason": "tool_calls",
+                }
+            ]
+        },
+    ):
+        answer.feed(b"data: " + json.dumps(data).encode() + b"\n\n")
+    answer.close()
+    assert [(call.index, call.arguments) for call in answer.tool_calls()] == [(0, "{}")]
+
+
+def test_one_tool_call_holds_for_a_stream_answered_with_a_body() -> None:
+    calls = [ToolCall(id=f"c{n}", name="f", arguments="{}", index=n) for n in range(3)]
+    result = results.ChatResult(
+        id="x", model="m", content=None, tool_calls=calls, finish_reason="tool_calls"
+    )
+    answer = StreamAccumulator(one_tool_call=True)
+    answer.take_result(result)
+    assert [call.id for call in answer.tool_calls()] == ["c0"]
