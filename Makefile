@@ -19,10 +19,10 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 python_for = $(shell p=$$(pyenv prefix $(1) 2>/dev/null) && echo "$$p/bin/python" || echo python$(1))
 
 .PHONY: help venv demo test lint typecheck pytest test-python test-lowest test-newest test-openai2 \
-	test-proxy python-path lock bench record record-local catalog coverage mutation clean
+	test-proxy test-distributed python-path lock bench record record-local catalog coverage mutation clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	@echo "==> First run: installing uv $(UV_VERSION), which installs .venv from uv.lock, into $(TOOLS)"
@@ -114,6 +114,25 @@ test-proxy: $(UV) ## our clients through a LiteLLM proxy on 127.0.0.1 (.venv-pro
 	fi
 	@VIRTUAL_ENV=.venv-proxy $(UV) pip list | grep -E '^(litellm|openai|pydantic|langchain-core|llama-index-core) '
 	.venv-proxy/bin/python -m pytest -q tests/proxy
+
+# The batch recipes (examples/ray_batch.py, examples/dask_batch.py) on local Ray and Dask
+# clusters bound to 127.0.0.1, against the scripted gateway, no network. .venv-distributed holds
+# the project with the lock's versions of what our code runs on (as .venv-proxy) plus Ray Data
+# and Dask distributed (pinned in tests/distributed/requirements.txt); remade when uv.lock or
+# the pin changes. The main venv has neither, so `make test` skips tests/distributed.
+test-distributed: $(UV) ## the Ray and Dask batch recipes on local clusters (.venv-distributed, about 2 minutes)
+	@if [ ! -f .venv-distributed/.installed ] || [ uv.lock -nt .venv-distributed/.installed ] \
+		|| [ tests/distributed/requirements.txt -nt .venv-distributed/.installed ]; then \
+		set -e; echo "==> Creating .venv-distributed: the project on the lock's versions plus Ray and Dask"; \
+		$(UV) venv --quiet --clear .venv-distributed --python "$(PYTHON)"; \
+		$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes \
+			| grep -E '^($(PROXY_LOCKED))==' > .venv-distributed/constraints.txt; \
+		VIRTUAL_ENV=.venv-distributed $(UV) pip install --quiet -e ".[all]" --group test \
+			-r tests/distributed/requirements.txt -c .venv-distributed/constraints.txt; \
+		touch .venv-distributed/.installed; \
+	fi
+	@VIRTUAL_ENV=.venv-distributed $(UV) pip list | grep -E '^(ray|dask|distributed|openai|langchain-core|llama-index-core) '
+	.venv-distributed/bin/python -m pytest -q -m distributed tests/distributed
 
 python-path: ## print the interpreter the legs use for PY=3.x
 	@echo "$(call python_for,$(PY))"

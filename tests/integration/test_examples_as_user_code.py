@@ -14,11 +14,19 @@ from pathlib import Path
 import pytest
 
 from demo.answers import answer
+from demo.run import CLUSTER_RECIPES
 from tests.support.scripted_gateway import ScriptedGateway
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "examples"
-EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.glob("*.py"))
+ALL_EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.glob("*.py"))
+# The batch recipes need a Ray or Dask cluster: tests/distributed runs them as users do.
+EXAMPLES = [name for name in ALL_EXAMPLES if name not in CLUSTER_RECIPES]
+# What a recipe imports besides its framework: its cluster library, and the core's errors.
+CLUSTER_LIBRARIES = {
+    "ray_batch.py": {"ray", "skillboss_core"},
+    "dask_batch.py": {"dask", "distributed", "skillboss_core"},
+}
 OUR_ENV = ("SKILLBOSS_WHOLESALE_KEY", "SKILLBOSS_BASE_URL", "SKILLBOSS_RECORD")
 
 # Runs a script with the repository's test and demo tooling (and vcr) unimportable.
@@ -63,7 +71,7 @@ def test_example_runs_when_copied_into_a_project(
     assert done.stdout.strip(), "the example printed nothing"
 
 
-@pytest.mark.parametrize("script", EXAMPLES)
+@pytest.mark.parametrize("script", ALL_EXAMPLES)
 def test_example_imports_only_what_a_user_has(script: str) -> None:
     """The standard library, pydantic, its framework and this distribution: nothing of the
     repository's own tooling (tests, demo, vcr)."""
@@ -75,8 +83,9 @@ def test_example_imports_only_what_a_user_has(script: str) -> None:
         for alias in node.names
     }
     framework = {"langchain_core", "langchain_skillboss"}
-    if script.startswith("llamaindex"):
+    if script.startswith(("llamaindex", "dask")):
         framework = {"llama_index", "llama_index_skillboss"}
+    framework |= CLUSTER_LIBRARIES.get(script, set())
     allowed = framework | {"pydantic", "__future__"} | set(sys.stdlib_module_names)
     assert imported <= allowed, imported - allowed
 

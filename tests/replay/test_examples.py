@@ -30,14 +30,17 @@ from typing import Any
 import pytest
 import yaml
 
-from demo.run import plan
+from demo.run import CLUSTER_RECIPES, plan
 from tests.support.cassettes import ORIGIN_PREFIX
 from tests.support.embedder import cosine
 from tests.support.embeddings_wire import decode_embedding
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "examples"
-EXAMPLES = sorted(path.name for path in EXAMPLES_DIR.glob("*.py"))
+# Every example but the batch recipes, which need a Ray or Dask cluster (tests/distributed).
+EXAMPLES = sorted(
+    path.name for path in EXAMPLES_DIR.glob("*.py") if path.name not in CLUSTER_RECIPES
+)
 OUR_ENV = ("SKILLBOSS_WHOLESALE_KEY", "SKILLBOSS_BASE_URL", "SKILLBOSS_RECORD")
 TOOL_LINE = re.compile(r"\[tool\] (\w+)\((\{.*\})\) -> (.*)$")
 

@@ -427,11 +427,14 @@ def test_what_does_not_carry_over_to_skillboss_is_refused_by_name() -> None:
 
 
 def test_the_examples_table_lists_every_example_in_demo_order() -> None:
-    from demo.run import ORDER
+    from demo.run import CLUSTER_RECIPES, ORDER
 
     rows = table_rows(section_text("Try the examples"), "example")
     assert [row[0] for row in rows] == [f"`examples/{name}`" for name in ORDER]
-    assert sorted(ORDER) == sorted(path.name for path in (ROOT / "examples").glob("*.py"))
+    examples = sorted(path.name for path in (ROOT / "examples").glob("*.py"))
+    assert sorted([*ORDER, *CLUSTER_RECIPES]) == examples
+    scaling_out = section_text("Scaling out")
+    assert all(f"`examples/{name}`" in scaling_out for name in CLUSTER_RECIPES)
     for name, _shows, needs in rows:
         extra = "llama-index" if "llamaindex" in name else "langchain"
         assert needs == f"`[{extra}]`", name
@@ -477,7 +480,14 @@ def test_compatibility_matrix_matches_pyproject() -> None:
 def test_every_ci_leg_in_the_readme_runs_in_ci() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     legs = table_rows(CONTRIBUTING.read_text(encoding="utf-8"), "leg")
-    assert {leg[0] for leg in legs} == {"locked", "openai 2.x", "lowest", "newest", "proxy"}
+    assert {leg[0] for leg in legs} == {
+        "locked",
+        "openai 2.x",
+        "lowest",
+        "newest",
+        "proxy",
+        "distributed",
+    }
     for _leg, target, *_rest in legs:
         for command in re.findall(r"`(make [^`]+)`", target):
             assert command.split(" PY=")[0] in ci, f"{command} is not run by .ci/run"

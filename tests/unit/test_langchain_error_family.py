@@ -2,7 +2,8 @@
 
 Every core error becomes its twin: still the core class (and so the openai SDK's and
 SkillBossError), also langchain-core's class, with the core's message, fields and
-`is_retryable`, and picklable without the key. The core's classes are enumerated at run
+`is_retryable` (that each survives pickle and cloudpickle without the key is
+tests/unit/test_error_pickling.py). The core's classes are enumerated at run
 time, so a class added there without a twin fails here.
 
 Runs on every supported langchain-core: where the installed core predates a class
@@ -12,7 +13,6 @@ Runs on every supported langchain-core: where the installed core predates a clas
 from __future__ import annotations
 
 import inspect
-import pickle
 from typing import Any
 
 import httpx
@@ -214,23 +214,6 @@ def test_every_core_error_has_its_own_named_twin(cls: type[Exception]) -> None:
     assert twin.__mro__[1] is cls  # the core class first: its message and fields win
     assert twin.__module__ == lc.__name__ and twin.__qualname__ == twin.__name__
     assert getattr(lc, twin.__name__) is twin  # so it pickles by reference
-
-
-@pytest.mark.parametrize("cls", CORE_ERRORS, ids=lambda cls: cls.__name__)
-def test_every_twin_pickles_without_the_key(cls: type[Exception]) -> None:
-    translated: Any = lc.as_langchain_error(sample(cls))
-    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
-        data = pickle.dumps(translated, protocol=protocol)
-        again = pickle.loads(data)
-        assert type(again) is type(translated)
-        assert str(again) == str(translated) and again.args == translated.args
-        assert again.is_retryable is translated.is_retryable
-        assert SECRET.encode() not in data
-        for name, value in vars(translated).items():
-            if name in ("request", "response"):  # live HTTP objects: they carry the key
-                assert getattr(again, name) is None
-            else:
-                assert getattr(again, name) == value
 
 
 def test_a_stalled_stream_is_every_kind_of_timeout() -> None:

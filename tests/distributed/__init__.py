@@ -1,0 +1,1 @@
+"""The batch recipes on local Ray and Dask clusters (`make test-distributed`)."""
