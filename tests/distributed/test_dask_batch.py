@@ -190,6 +190,7 @@ def test_the_key_is_in_no_dask_log_and_the_workers_stop(dask_cluster: DaskCluste
     logs = dask_cluster.logs()
     assert "InsufficientCreditsError" in logs, "the failed task was not logged"
     assert KEY not in logs
+    assert any(path.is_file() for path in dask_cluster.directory.rglob("*")), "nothing written"
     assert files_holding(dask_cluster.directory, KEY) == []
     temporary = Path(os.environ["DASK_TEMPORARY_DIRECTORY"])
     assert files_holding(temporary, KEY) == []
@@ -204,7 +205,7 @@ def test_the_script_runs_as_a_user_runs_it(
     """`python dask_batch.py` with the key and the URL in its environment: its own local
     cluster, the functions pickled by value from __main__."""
     gateway.script(Answers())
-    env = {**os.environ}
+    env = {**os.environ, "DASK_TEMPORARY_DIRECTORY": str(tmp_path)}  # its scratch, checked below
     env.pop("PYTHONPATH")  # nothing of this repository's examples on the path: a user's script
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / "dask_batch.py")],
@@ -220,5 +221,6 @@ def test_the_script_runs_as_a_user_runs_it(
         assert f"{prompt}\n  -> {answer_for(prompt)}" in done.stdout
     assert done.stdout.count("1536 dimensions: ") == len(dask_batch.CORPUS)
     assert KEY not in done.stdout + done.stderr
+    assert any(path.is_file() for path in tmp_path.rglob("*")), "the cluster wrote nothing here"
     assert files_holding(tmp_path, KEY) == []
     assert wait_until_gone(processes_using(tmp_path)) == []
