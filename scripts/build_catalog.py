@@ -5,7 +5,9 @@ windows, output caps and capabilities for thousands of models, kept up to date b
 maintainers. `make catalog` downloads the pinned wheel (no dependencies, never installed)
 and runs this script on the table; only facts are kept, for chat models (`models`) and
 embedding models (`embedding_models`), from each vendor's own API or cloud catalog entry (a
-reseller's figures for another vendor's model are left out). Same input, same output: the
+reseller's figures for another vendor's model are left out). Each entry with list prices also
+carries them (`prices`: USD per token at the standard service tier, see `prices_of`). Same
+input, same output: the
 file records the source version and the sha256 of the table's content, and keeps its date
 unless the content changed.
 
@@ -18,6 +20,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -86,19 +89,136 @@ CAPABILITIES = {
 }
 
 
+# LiteLLM price field (USD per token) -> the catalog's price name. Only the standard service
+# tier: the `_batches`, `_flex`, `_priority`, `_ultrafast` variants, the cache-write prices by
+# cache lifetime (`_above_1hr`), per-character, per-image, per-second and per-query prices and
+# DeepSeek's time-of-day `off_peak_pricing` are left out (skillboss_core/catalog/prices.py).
+PRICE_FIELDS = {
+    "input_cost_per_token": "input",
+    "output_cost_per_token": "output",
+    "cache_read_input_token_cost": "cache_read",
+    "cache_creation_input_token_cost": "cache_write",
+    "output_cost_per_reasoning_token": "reasoning",
+    "input_cost_per_audio_token": "audio_input",
+    "output_cost_per_audio_token": "audio_output",
+    "cache_read_input_audio_token_cost": "cache_read_audio",
+}
+# Long-prompt prices: `input_cost_per_token_above_200k_tokens` applies when the prompt has
+# more than 200,000 tokens (LiteLLM's rule; for xAI, from 200,000 on).
+TIER_FIELD = re.compile(rf"^({'|'.join(PRICE_FIELDS)})_above_(\d+)(k?)_tokens$")
+INCLUSIVE_THRESHOLD_PROVIDERS = {"xai"}
+# Alibaba's ranged tiers (`tiered_pricing`: each tier's `range` of prompt sizes) bill every
+# token of a request at its tier's rates; a rate a tier leaves out is its input rate (cache
+# reads and writes) or its output rate (reasoning), as LiteLLM computes them.
+RANGED_FALLBACK = {"cache_read": "input", "cache_write": "input", "reasoning": "output"}
+TIERED_RATES = {"input", "output", *RANGED_FALLBACK}
+
+
+def _price(value: Any) -> float | None:
+    """A per-token price: a finite number >= 0 (ints as floats); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+def prices_of(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The list prices of one LiteLLM entry in the catalog's names, USD per token: `input`,
+    whichever of `output`, `cache_read`, `cache_write`, `reasoning`, `audio_input`,
+    `audio_output` and `cache_read_audio` the table has, and `tiers` (by ascending `above`):
+    the prices that replace those once a prompt has more than `above` tokens. None without
+    an input price."""
+    prices = _rates(entry)
+    ranged = _ranged_tiers(entry.get("tiered_pricing"), prices.get("output"))
+    if ranged:
+        # The tiers' rates replace the model's own (its output price stands in for a tier
+        # without one, already written into each tier).
+        prices = {name: rate for name, rate in prices.items() if name not in TIERED_RATES}
+        prices.update(ranged[0])
+        tiers = ranged[1:]
+    else:
+        tiers = _threshold_tiers(entry)
+    if "input" not in prices:
+        return None
+    prices = {name: prices[name] for name in PRICE_FIELDS.values() if name in prices}
+    return {**prices, "tiers": tiers} if tiers else prices
+
+
+def _rates(entry: dict[str, Any]) -> dict[str, float]:
+    found = {name: _price(entry.get(field)) for field, name in PRICE_FIELDS.items()}
+    return {name: rate for name, rate in found.items() if rate is not None}
+
+
+def _threshold_tiers(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `*_above_<N>k_tokens` prices, one tier per threshold."""
+    inclusive = entry.get("litellm_provider") in INCLUSIVE_THRESHOLD_PROVIDERS
+    by_threshold: dict[int, dict[str, float]] = {}
+    for field, value in entry.items():
+        match = TIER_FIELD.match(field)
+        rate = _price(value)
+        if match is None or rate is None:
+            continue
+        threshold = int(match[2]) * (1000 if match[3] else 1)
+        # "More than `above` tokens" always: an inclusive threshold is one token lower.
+        above = threshold - 1 if inclusive else threshold
+        by_threshold.setdefault(above, {})[PRICE_FIELDS[match[1]]] = rate
+    return [
+        {"above": above, **{name: rates[name] for name in PRICE_FIELDS.values() if name in rates}}
+        for above, rates in sorted(by_threshold.items())
+    ]
+
+
+def _ranged_tiers(tiers: Any, output: float | None) -> list[dict[str, Any]]:
+    """Alibaba's ranged tiers, lowest first, each with every rate it bills at so that none
+    falls back to a lower tier's; the first without `above`. Empty unless every tier has a
+    range and an input price (LiteLLM ignores them otherwise)."""
+    if not isinstance(tiers, list) or not tiers:
+        return []
+    ranged: list[tuple[int, dict[str, float]]] = []
+    for tier in tiers:
+        bounds = tier.get("range") if isinstance(tier, dict) else None
+        if not isinstance(bounds, list) or len(bounds) != 2 or _price(bounds[0]) is None:
+            return []
+        rates = _rates(tier)
+        if "input" not in rates:
+            return []
+        if "output" not in rates and output is not None:
+            rates["output"] = output
+        for name, fallback in RANGED_FALLBACK.items():
+            if name not in rates and fallback in rates:
+                rates[name] = rates[fallback]
+        ranged.append((int(bounds[0]), rates))
+    ranged.sort(key=lambda item: item[0])
+    # A rate equal to its fallback in every tier says nothing the rule does not: left out.
+    for name, fallback in RANGED_FALLBACK.items():
+        if all(rates.get(name) == rates.get(fallback) for _, rates in ranged):
+            for _, rates in ranged:
+                rates.pop(name, None)
+    first, *above = (
+        (start, {name: rates[name] for name in PRICE_FIELDS.values() if name in rates})
+        for start, rates in ranged
+    )
+    return [first[1]] + [{"above": start, **rates} for start, rates in above]
+
+
 def facts(raw_key: str, vendor: str, entry: dict[str, Any]) -> dict[str, Any] | None:
     """The catalog's facts for one LiteLLM entry; None without a known window."""
     window = entry.get("max_input_tokens") or entry.get("max_tokens")
     if not isinstance(window, int) or window <= 0:
         return None
     output = entry.get("max_output_tokens") or entry.get("max_tokens")
-    return {
+    found = {
         "from": raw_key,
         "vendor": vendor,
         "context_window": window,
         "max_output_tokens": output if isinstance(output, int) and output > 0 else None,
         "supports": sorted(name for flag, name in CAPABILITIES.items() if entry.get(flag) is True),
     }
+    return _with_prices(found, entry)
+
+
+def _with_prices(found: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    prices = prices_of(entry)
+    return {**found, "prices": prices} if prices is not None else found
 
 
 def embedding_facts(raw_key: str, vendor: str, entry: dict[str, Any]) -> dict[str, Any] | None:
@@ -109,7 +229,7 @@ def embedding_facts(raw_key: str, vendor: str, entry: dict[str, Any]) -> dict[st
     size = entry.get("output_vector_size")
     name = canonical(raw_key)
     shortenable = SHORTENABLE_DIMENSIONS.get(vendor)
-    return {
+    found = {
         "from": raw_key,
         "vendor": vendor,
         "kind": "embedding",
@@ -117,6 +237,7 @@ def embedding_facts(raw_key: str, vendor: str, entry: dict[str, Any]) -> dict[st
         "dimensions": size if isinstance(size, int) and size > 0 else None,
         "shortenable_dimensions": shortenable is not None and bool(shortenable.match(name)),
     }
+    return _with_prices(found, entry)
 
 
 Facts = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
