@@ -117,7 +117,7 @@ def _from_table(entry: Mapping[str, Any], how: str) -> dict[str, Any]:
     return facts
 
 
-def _find(model_id: str, section: str) -> tuple[Mapping[str, Any], str] | None:
+def find_entry(model_id: str, section: str) -> tuple[Mapping[str, Any], str] | None:
     """The entry of `section` ("models" or "embedding_models") that `model_id` names, by
     canonical name then without a dated-snapshot suffix, and how it was found."""
     models = catalog_data()[section]
@@ -132,7 +132,7 @@ def _find(model_id: str, section: str) -> tuple[Mapping[str, Any], str] | None:
 
 def table_facts(model_id: str) -> dict[str, Any] | None:
     """The LiteLLM-derived facts for `model_id`, or None when no rule finds it."""
-    found = _find(model_id, "models")
+    found = find_entry(model_id, "models")
     return _from_table(*found) if found is not None else None
 
 
@@ -162,7 +162,7 @@ def lookup_embedding(model_id: str) -> EmbeddingModelInfo | None:
     """The embedding facts for `model_id` under any id form `lookup` accepts
     (`openai/text-embedding-3-small`, `text-embedding-3-small`, ...), or None when LiteLLM's
     table has no embedding model by that name (a chat model's id included)."""
-    found = _find(model_id, "embedding_models")
+    found = find_entry(model_id, "embedding_models")
     if found is None:
         return None
     entry, how = found

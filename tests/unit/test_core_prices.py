@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from skillboss_core.catalog.models import catalog_data
+from skillboss_core.catalog.prices import price_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,3 +152,53 @@ def test_the_generated_file_carries_the_tables_prices(
 ) -> None:
     entry = catalog_data()[section][name]
     assert (entry["from"], entry["prices"]) == (source, prices)
+
+
+# ---- list prices by model id ----------------------------------------------------------------
+
+PRICE_DATA = "LiteLLM's model table ({})".format(catalog_data()["source"]["package"])
+
+
+@pytest.mark.parametrize(
+    "model_id", ["openai/gpt-5.4-mini", "gpt-5.4-mini", "GPT-5.4-mini", "openai/gpt_5_4_mini"]
+)
+def test_prices_are_found_under_every_id_form_of_the_catalog(model_id: str) -> None:
+    price = price_of(model_id)
+    assert price is not None
+    assert (price.id, price.input, price.output, price.cache_read) == (
+        model_id,
+        7.5e-07,
+        4.5e-06,
+        7.5e-08,
+    )
+    assert price.tiers == () and price.price_data == PRICE_DATA
+    assert price.source.startswith("'gpt-5.4-mini'")
+
+
+def test_a_dated_snapshot_of_a_listed_model_has_the_models_prices() -> None:
+    price = price_of("anthropic/claude-sonnet-4-5-20250929")
+    assert price is not None and (price.input, price.cache_write) == (3e-06, 3.75e-06)
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "no-such-model-9",
+        "openai/gpt-9-ultra",
+        "llama-3-3-70b-instruct",  # in the catalog, but the table gives it no price
+        "reel-31-api",  # an override: facts, no prices
+        "",
+    ],
+)
+def test_an_unknown_or_unpriced_model_has_no_price(model_id: str) -> None:
+    assert price_of(model_id) is None
+
+
+def test_list_prices_of_a_call_from_plain_counts() -> None:
+    price = price_of("openai/gpt-5.4")
+    assert price is not None
+    assert price.usd(1000, 200, cached_tokens=400) == pytest.approx(
+        600 * 2.5e-06 + 400 * 2.5e-07 + 200 * 1.5e-05
+    )
+    assert price.usd(272_001, 0) == pytest.approx(272_001 * 5e-06)
+    assert price.usd(10, 0, cached_tokens=11) is None
