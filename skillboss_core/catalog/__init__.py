@@ -1,7 +1,8 @@
 """What is known about models without asking the gateway: context windows, output limits,
-capabilities and embedding sizes (LiteLLM's table, generated into `catalog_data.json` by
-`make catalog`), the forms a model id may take, the gateway's /models listing read into those
-facts, and the offline token estimate.
+capabilities, embedding sizes and list prices (LiteLLM's table, generated into
+`catalog_data.json` by `make catalog`; the prices and their arithmetic on plain token counts
+in `prices.py`), the forms a model id may take, the gateway's /models listing read into
+those facts, and the offline token estimate.
 
 The bottom layer with `errors` and `security`: it imports nothing else of the core.
 """

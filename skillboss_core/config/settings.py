@@ -1,4 +1,5 @@
-"""Connection settings for the SkillBoss gateway: key, base URL, timeouts, retries, headers."""
+"""Connection settings for the SkillBoss gateway: key, base URL, timeouts, retries, headers,
+and the account's discount on list prices."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from skillboss_core._version import __version__
-from skillboss_core.errors import MissingAPIKeyError
-from skillboss_core.security.env_names import API_KEY_ENV, BASE_URL_ENV
+from skillboss_core.errors import InvalidParameterError, MissingAPIKeyError
+from skillboss_core.security.env_names import API_KEY_ENV, BASE_URL_ENV, DISCOUNT_ENV
 from skillboss_core.security.help_texts import CONSOLE_KEY_ENV, WHERE_TO_GET_A_KEY, WHOLESALE_ONLY
 from skillboss_core.security.keys import key_problem, looks_secret_header, masked_headers
+from skillboss_core.wire.cost import check_discount, discount_problem
 from skillboss_core.wire.options import check_headers, check_seconds
 
 DEFAULT_BASE_URL = "https://api.skillboss.co/v1"
@@ -32,6 +34,19 @@ def api_key_from_env() -> SecretStr | None:
 def base_url_from_env() -> str:
     """`SKILLBOSS_BASE_URL`, else the public gateway. Never `OPENAI_BASE_URL`."""
     return os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
+def discount_from_env() -> float:
+    """`SKILLBOSS_DISCOUNT`, the fraction of list price the account pays, else 1.0 (list
+    price). A value that is not a number in (0, 1] is an InvalidParameterError naming the
+    variable."""
+    value = os.environ.get(DISCOUNT_ENV, "").strip()
+    if not value:
+        return 1.0
+    try:
+        return check_discount(float(value), DISCOUNT_ENV)
+    except ValueError:  # not a number, or not one in (0, 1]: said with the variable's text
+        raise InvalidParameterError(discount_problem(DISCOUNT_ENV, value)) from None
 
 
 def missing_key_message() -> str:
@@ -74,6 +89,11 @@ class GatewaySettings(BaseModel):
     """Cap on one stream event (None: wire.stream.DEFAULT_MAX_EVENT_BYTES, 64 MiB)."""
     max_body_bytes: int | None = Field(default=None, gt=0)
     """Cap on a whole answer body (None: skillboss_core.wire.decode.DEFAULT_MAX_BODY_BYTES)."""
+    discount: float = Field(default_factory=discount_from_env)
+    """The fraction of each vendor's list price this account pays, in (0, 1]: 1.0 (the
+    default, or `SKILLBOSS_DISCOUNT`) is list price, 0.8 is 20% off. Cost estimates are the
+    list price times this (`skillboss_core.wire.cost`); a cost the gateway reports is used
+    as is."""
 
     @field_validator("default_headers")
     @classmethod
@@ -94,6 +114,11 @@ class GatewaySettings(BaseModel):
     @classmethod
     def _positive_timeout(cls, value: float | None, info: ValidationInfo) -> float | None:
         return check_seconds(str(info.field_name), value)
+
+    @field_validator("discount", mode="before")
+    @classmethod
+    def _discount_multiplier(cls, value: Any) -> float:
+        return check_discount(value, "discount")  # an InvalidParameterError is a ValueError
 
     @field_validator("base_url")
     @classmethod

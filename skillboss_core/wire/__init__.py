@@ -2,7 +2,8 @@
 per-request options, messages, content parts, tool choice, schemas), the one decoder of
 answer bodies and stream events (error inside a 200, first choice, reasoning, usage, tool-call
 deltas, finish reason), the accumulator of a stream, neutral results, what the end of an
-answer means, and the embeddings request and result.
+answer means, the embeddings request and result, and what a call cost (`cost.py`: the
+gateway's reported cost, else an estimate from the catalog's prices and the discount).
 
 May import `errors`, `security` and `catalog`; never `config`, `transport` or `cli`.
 """

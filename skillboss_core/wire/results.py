@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ def _warn_bad_figure(name: str, value: Any) -> None:
         )
 
 
-def _token_count(data: dict[str, Any], name: str) -> int | None:
+def token_count(data: Mapping[str, Any], name: str) -> int | None:
     """A token figure as an int: whole floats and digit strings are converted; anything
     else (NaN, infinities, negatives, bools, objects) is dropped, so it never costs the
     answer nor reaches a framework's usage model. None when absent or dropped."""
@@ -71,19 +72,19 @@ class Usage:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Usage:
-        """Counts from the wire, always ints (see _token_count); `raw` is kept as received."""
-        prompt = _token_count(data, "prompt_tokens") or 0
-        completion = _token_count(data, "completion_tokens") or 0
-        cached = _token_count(_details(data, "prompt_tokens_details"), "cached_tokens")
+        """Counts from the wire, always ints (see token_count); `raw` is kept as received."""
+        prompt = token_count(data, "prompt_tokens") or 0
+        completion = token_count(data, "completion_tokens") or 0
+        cached = token_count(_details(data, "prompt_tokens_details"), "cached_tokens")
         if cached is None:
-            cached = _token_count(data, "prompt_cache_hit_tokens")  # DeepSeek's name
+            cached = token_count(data, "prompt_cache_hit_tokens")  # DeepSeek's name
         completion_details = _details(data, "completion_tokens_details")
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
-            total_tokens=_token_count(data, "total_tokens") or prompt + completion,
+            total_tokens=token_count(data, "total_tokens") or prompt + completion,
             cached_tokens=cached,
-            reasoning_tokens=_token_count(completion_details, "reasoning_tokens"),
+            reasoning_tokens=token_count(completion_details, "reasoning_tokens"),
             raw=data,
         )
 

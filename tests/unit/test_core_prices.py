@@ -8,14 +8,21 @@ Expected figures are written as the arithmetic a reader checks against the price
 from __future__ import annotations
 
 import importlib.util
+import math
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from skillboss_core import GatewaySettings
 from skillboss_core.catalog.models import catalog_data
 from skillboss_core.catalog.prices import price_of
+from skillboss_core.errors import InvalidParameterError
+from skillboss_core.security.env_names import DISCOUNT_ENV
+from skillboss_core.wire.cost import Cost, cost_of, estimate_cost, reported_cost
+from skillboss_core.wire.results import Usage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,6 +199,17 @@ def test_a_dated_snapshot_of_a_listed_model_has_the_models_prices() -> None:
 )
 def test_an_unknown_or_unpriced_model_has_no_price(model_id: str) -> None:
     assert price_of(model_id) is None
+    assert estimate_cost(model_id, Usage(prompt_tokens=10, completion_tokens=5)) is None
+
+
+def test_an_embedding_model_is_priced_by_its_input() -> None:
+    cost = estimate_cost("openai/text-embedding-3-small", Usage(prompt_tokens=1000))
+    assert cost is not None and cost.usd == pytest.approx(1000 * 2e-08)
+    # Mistral's embedding models have no output price: input alone is priced, output is not.
+    assert estimate_cost("mistral-embed", Usage(prompt_tokens=1000)) == Cost(
+        pytest.approx(1000 * 1e-07), "estimate", PRICE_DATA
+    )
+    assert estimate_cost("mistral-embed", Usage(prompt_tokens=10, completion_tokens=1)) is None
 
 
 def test_list_prices_of_a_call_from_plain_counts() -> None:
@@ -202,3 +220,266 @@ def test_list_prices_of_a_call_from_plain_counts() -> None:
     )
     assert price.usd(272_001, 0) == pytest.approx(272_001 * 5e-06)
     assert price.usd(10, 0, cached_tokens=11) is None
+
+
+# ---- estimates: what the tokens cost at list price ------------------------------------------
+
+
+def _usd(model_id: str, usage: dict[str, Any], discount: float = 1.0) -> float:
+    cost = estimate_cost(model_id, Usage.from_json(usage), discount=discount)
+    assert cost is not None and cost.source == "estimate" and cost.price_data == PRICE_DATA
+    return cost.usd
+
+
+def test_input_and_output_at_list_price() -> None:
+    usage = {"prompt_tokens": 1000, "completion_tokens": 200}
+    assert _usd("openai/gpt-5.4", usage) == pytest.approx(1000 * 2.5e-06 + 200 * 1.5e-05)
+    assert _usd("gpt-5.4-mini", usage) == pytest.approx(1000 * 7.5e-07 + 200 * 4.5e-06)
+
+
+def test_cached_input_is_priced_once_at_the_cached_rate() -> None:
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 200,
+        "prompt_tokens_details": {"cached_tokens": 400},
+    }
+    assert _usd("openai/gpt-5.4", usage) == pytest.approx(
+        600 * 2.5e-06 + 400 * 2.5e-07 + 200 * 1.5e-05
+    )
+
+
+def test_deepseeks_cache_hits_are_cached_input() -> None:
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 100,
+        "prompt_cache_hit_tokens": 600,
+        "prompt_cache_miss_tokens": 400,
+    }
+    assert _usd("deepseek/deepseek-chat", usage) == pytest.approx(
+        400 * 2.8e-07 + 600 * 2.8e-08 + 100 * 4.2e-07
+    )
+
+
+def test_cache_writes_are_priced_at_the_cache_write_rate() -> None:
+    """OpenRouter's `cache_write_tokens` (LiteLLM's `cache_creation_tokens`), part of the
+    prompt like cache reads."""
+    for name in ("cache_write_tokens", "cache_creation_tokens"):
+        usage = {
+            "prompt_tokens": 5000,
+            "completion_tokens": 100,
+            "prompt_tokens_details": {"cached_tokens": 2000, name: 1000},
+        }
+        assert _usd("anthropic/claude-sonnet-4-5", usage) == pytest.approx(
+            2000 * 3e-06 + 2000 * 3e-07 + 1000 * 3.75e-06 + 100 * 1.5e-05
+        )
+    # No cache-write price in the data (OpenAI's): cache writes are plain input.
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 0,
+        "prompt_tokens_details": {"cache_write_tokens": 300},
+    }
+    assert _usd("gpt-5.4", usage) == pytest.approx(1000 * 2.5e-06)
+
+
+def test_reasoning_tokens_are_part_of_the_completion_not_added_again() -> None:
+    usage = {
+        "prompt_tokens": 100,
+        "completion_tokens": 500,
+        "completion_tokens_details": {"reasoning_tokens": 300},
+    }
+    assert _usd("openai/o3", usage) == pytest.approx(100 * 2e-06 + 500 * 8e-06)
+
+
+def test_a_distinct_reasoning_rate_prices_the_reasoning_tokens() -> None:
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 500,
+        "completion_tokens_details": {"reasoning_tokens": 300},
+    }
+    assert _usd("qwen/qwen-plus-latest", usage) == pytest.approx(
+        1000 * 4e-07 + 200 * 1.2e-06 + 300 * 4e-06
+    )
+
+
+def test_audio_tokens_are_priced_at_the_audio_rates() -> None:
+    usage = {
+        "prompt_tokens": 300,
+        "completion_tokens": 150,
+        "prompt_tokens_details": {"audio_tokens": 100},
+        "completion_tokens_details": {"audio_tokens": 120},
+    }
+    assert _usd("openai/gpt-4o-audio-preview", usage) == pytest.approx(
+        200 * 2.5e-06 + 100 * 4e-05 + 30 * 1e-05 + 120 * 8e-05
+    )
+
+
+def test_cached_audio_tokens_are_priced_at_the_cached_audio_rate() -> None:
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 0,
+        "prompt_tokens_details": {
+            "cached_tokens": 500,
+            "audio_tokens": 300,
+            "cached_tokens_details": {"audio_tokens": 100},
+        },
+    }
+    assert _usd("google/gemini-2.5-flash", usage) == pytest.approx(
+        300 * 3e-07 + 400 * 3e-08 + 100 * 1e-07 + 200 * 1e-06
+    )
+
+
+@pytest.mark.parametrize(
+    ("model_id", "last_base", "base", "tier"),
+    [
+        # (input, output, cached input) USD per token, below and above the threshold
+        ("openai/gpt-5.4", 272_000, (2.5e-06, 1.5e-05, 2.5e-07), (5e-06, 2.25e-05, 5e-07)),
+        ("gemini-2.5-pro", 200_000, (1.25e-06, 1e-05, 1.25e-07), (2.5e-06, 1.5e-05, 2.5e-07)),
+        # xAI bills the long-prompt price from 200,000 tokens on, not above them
+        ("xai/grok-4.20", 199_999, (1.25e-06, 2.5e-06, 2e-07), (2.5e-06, 5e-06, 4e-07)),
+        # Alibaba's ranged tiers: 0 < prompt <= 32k, then 32k < prompt <= 128k
+        ("qwen3-coder-flash", 32_000, (3e-07, 1.5e-06, 8e-08), (5e-07, 2.5e-06, 1.2e-07)),
+    ],
+)
+def test_the_prompt_size_picks_the_tier_for_every_token(
+    model_id: str,
+    last_base: int,
+    base: tuple[float, float, float],
+    tier: tuple[float, float, float],
+) -> None:
+    for prompt, (input_rate, output_rate, cached_rate) in (
+        (last_base, base),
+        (last_base + 1, tier),
+    ):
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": 1000,
+            "prompt_tokens_details": {"cached_tokens": 10_000},
+        }
+        expected = (prompt - 10_000) * input_rate + 10_000 * cached_rate + 1000 * output_rate
+        assert _usd(model_id, usage) == pytest.approx(expected), prompt
+
+
+def test_counts_that_cannot_be_parts_of_their_totals_have_no_price() -> None:
+    for usage in (
+        {"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 11}},
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+            "completion_tokens_details": {"reasoning_tokens": 6},
+        },
+        {
+            "prompt_tokens": 10,
+            "prompt_tokens_details": {"cached_tokens": 6, "cache_write_tokens": 5},
+        },
+        {"prompt_tokens": 10, "prompt_tokens_details": {"audio_tokens": 11}},
+    ):
+        assert estimate_cost("gpt-5.4", Usage.from_json(usage)) is None, usage
+    price = price_of("gpt-5.4")
+    assert price is not None and price.usd(-1, 0) is None
+
+
+def test_the_discount_multiplies_the_estimate() -> None:
+    usage = {"prompt_tokens": 1000, "completion_tokens": 200}
+    assert _usd("gpt-5.4", usage, discount=0.8) == pytest.approx(
+        0.8 * (1000 * 2.5e-06 + 200 * 1.5e-05)
+    )
+    assert _usd("gpt-5.4", usage, discount=1) == pytest.approx(1000 * 2.5e-06 + 200 * 1.5e-05)
+
+
+@pytest.mark.parametrize("discount", [0, -0.2, 1.01, 20, math.nan, math.inf, True, "0.8", None])
+def test_a_discount_outside_zero_to_one_is_refused(discount: Any) -> None:
+    with pytest.raises(InvalidParameterError, match=r"discount must be a number greater than 0"):
+        estimate_cost("gpt-5.4", Usage(prompt_tokens=1), discount=discount)
+    with pytest.raises(ValueError, match="discount"):
+        GatewaySettings(discount=discount)
+
+
+# ---- what the gateway reports ---------------------------------------------------------------
+
+OPENROUTER_USAGE = {
+    "prompt_tokens": 194,
+    "completion_tokens": 2,
+    "total_tokens": 196,
+    "cost": 0.00095,
+    "is_byok": False,
+    "prompt_tokens_details": {"cached_tokens": 0},
+    "completion_tokens_details": {"reasoning_tokens": 0},
+}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        OPENROUTER_USAGE,  # the usage object
+        {"id": "gen-1", "choices": [], "usage": OPENROUTER_USAGE},  # a body or a last event
+        Usage.from_json(OPENROUTER_USAGE),  # the decoded usage keeps what was received
+    ],
+)
+def test_a_cost_in_the_usage_is_the_gateways(data: Any) -> None:
+    assert reported_cost(data) == Cost(0.00095, "gateway", "the gateway's usage.cost")
+
+
+def test_a_cost_header_is_the_gateways_when_the_body_has_none() -> None:
+    headers = {"X-LiteLLM-Response-Cost": "0.0042", "content-type": "application/json"}
+    expected = Cost(0.0042, "gateway", "the gateway's x-litellm-response-cost header")
+    assert reported_cost({"prompt_tokens": 1}, headers) == expected
+    assert reported_cost(None, headers) == expected
+    # Both: the body's figure.
+    assert reported_cost(OPENROUTER_USAGE, headers) == Cost(
+        0.00095, "gateway", "the gateway's usage.cost"
+    )
+
+
+@pytest.mark.parametrize("figure", [None, "0.1", True, -0.5, math.nan, math.inf, {"usd": 1}])
+def test_a_figure_that_is_not_a_cost_is_no_report(figure: Any) -> None:
+    assert reported_cost({**OPENROUTER_USAGE, "cost": figure}) is None
+    assert reported_cost({"usage": None, "cost": 1.0}) is None  # a body's own keys are not usage
+    assert reported_cost({}, {"x-litellm-response-cost": "free"}) is None
+
+
+def test_a_byok_requests_upstream_charge_is_not_added() -> None:
+    usage = {**OPENROUTER_USAGE, "cost": 0, "is_byok": True}
+    usage["cost_details"] = {"upstream_inference_cost": 0.0360795}
+    assert reported_cost(usage) == Cost(0.0, "gateway", "the gateway's usage.cost")
+
+
+def test_the_gateways_figure_is_preferred_and_not_discounted() -> None:
+    reported = Usage.from_json(OPENROUTER_USAGE)
+    assert cost_of("openai/gpt-5.4", reported, discount=0.5) == Cost(
+        0.00095, "gateway", "the gateway's usage.cost"
+    )
+    assert cost_of("no-such-model", reported) is not None  # the gateway knows what it charged
+    unreported = Usage.from_json({**OPENROUTER_USAGE, "cost": None})
+    assert cost_of("openai/gpt-5.4", unreported, discount=0.5) == Cost(
+        pytest.approx(0.5 * (194 * 2.5e-06 + 2 * 1.5e-05)), "estimate", PRICE_DATA
+    )
+    assert cost_of("no-such-model", unreported) is None
+
+
+# ---- the discount setting -------------------------------------------------------------------
+
+
+def test_the_discount_setting_defaults_to_list_price(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DISCOUNT_ENV, raising=False)
+    assert GatewaySettings().discount == 1.0
+    monkeypatch.setenv(DISCOUNT_ENV, "")
+    assert GatewaySettings().discount == 1.0
+    assert GatewaySettings(discount=0.85).discount == 0.85
+
+
+def test_the_discount_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert DISCOUNT_ENV == "SKILLBOSS_DISCOUNT"
+    monkeypatch.setenv(DISCOUNT_ENV, " 0.7 ")
+    assert GatewaySettings().discount == 0.7
+    assert GatewaySettings(discount=0.9).discount == 0.9  # the keyword wins
+
+
+@pytest.mark.parametrize("text", ["20", "0", "-1", "80%", "nan", "inf", "one"])
+def test_a_bad_discount_variable_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setenv(DISCOUNT_ENV, text)
+    with pytest.raises(
+        InvalidParameterError, match=rf"^SKILLBOSS_DISCOUNT must be .* got '{re.escape(text)}'$"
+    ):
+        GatewaySettings()
