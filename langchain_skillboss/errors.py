@@ -232,6 +232,10 @@ class SkillBossToolArgumentsError(core.ToolArgumentsError, ModelError, _Twin):
     """A tool call's arguments are not a JSON object."""
 
 
+class SkillBossBudgetExceededError(core.BudgetExceededError, ModelError, _Twin):
+    """The call could cost more than its budget has left; nothing was sent."""
+
+
 class SkillBossConnectionError(core.GatewayConnectionError, ModelConnectionError, _Twin):
     """The gateway could not be reached; retryable."""
 
@@ -272,6 +276,7 @@ _TWINS: Mapping[type[BaseException], type[_Twin]] = MappingProxyType(
     {
         core.SkillBossError: SkillBossModelError,
         core.MissingAPIKeyError: SkillBossMissingAPIKeyError,
+        core.BudgetExceededError: SkillBossBudgetExceededError,
         core.GatewayAuthenticationError: SkillBossAuthenticationError,
         core.GatewayPermissionDeniedError: SkillBossPermissionDeniedError,
         core.InsufficientCreditsError: SkillBossInsufficientCreditsError,

@@ -17,6 +17,12 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from langchain_skillboss.tools import format_tools
 from skillboss_core.catalog.tokens import count_text, token_ids, token_pieces
+from skillboss_core.wire.prompt_size import (
+    MEDIA_TOKENS,
+    MESSAGE_OVERHEAD,
+    REPLY_PRIMER,
+    content_tokens,
+)
 
 __all__ = [
     "MEDIA_TOKENS",
@@ -28,32 +34,13 @@ __all__ = [
     "token_pieces",
 ]
 
-# Chat Completions framing: per-message overhead and the reply primer (OpenAI's figures).
-MESSAGE_OVERHEAD = 3
-REPLY_PRIMER = 3
-# A flat estimate per image/audio/file part: its real cost depends on the model and size.
-MEDIA_TOKENS = 85
-
-
-def _count_content(content: str | list[Any]) -> int:
-    if isinstance(content, str):
-        return count_text(content)
-    total = 0
-    for block in content:
-        if isinstance(block, str):
-            total += count_text(block)
-        elif isinstance(block, dict) and isinstance(block.get("text"), str):
-            total += count_text(block["text"])
-        else:
-            total += MEDIA_TOKENS
-    return total
 
 
 def count_messages(messages: Sequence[BaseMessage], tools: Sequence[Any] | None = None) -> int:
     """Approximate prompt tokens for `messages` (and tool definitions, if given)."""
     total = REPLY_PRIMER
     for message in messages:
-        total += MESSAGE_OVERHEAD + _count_content(message.content)
+        total += MESSAGE_OVERHEAD + content_tokens(message.content)
         if message.name:
             total += count_text(message.name)
         if isinstance(message, AIMessage):

@@ -22,8 +22,10 @@ from skillboss_core.catalog.models import (
     lookup,
     lookup_embedding,
 )
+from skillboss_core.config.budget import Budget
 from skillboss_core.config.settings import DEFAULT_BASE_URL, GatewaySettings
 from skillboss_core.errors import (
+    BudgetExceededError,
     EmbeddingInputTooLongError,
     GatewayAuthenticationError,
     GatewayBadRequestError,
@@ -48,8 +50,9 @@ from skillboss_core.errors import (
     StreamStalledError,
     UpstreamError,
 )
-from skillboss_core.security.env_names import API_KEY_ENV, BASE_URL_ENV
+from skillboss_core.security.env_names import API_KEY_ENV, BASE_URL_ENV, DISCOUNT_ENV
 from skillboss_core.transport.gateway import Gateway
+from skillboss_core.wire.cost import Cost
 from skillboss_core.wire.embeddings import (
     DEFAULT_EMBEDDING_MODEL,
     EmbeddingsRequest,
@@ -66,11 +69,15 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_EMBEDDING_MODEL",
+    "DISCOUNT_ENV",
     "AsyncChatStream",
+    "Budget",
+    "BudgetExceededError",
     "ChatParams",
     "ChatRequest",
     "ChatResult",
     "ChatStream",
+    "Cost",
     "EmbeddingInputTooLongError",
     "EmbeddingModelInfo",
     "EmbeddingsRequest",

@@ -62,6 +62,32 @@ class MissingAPIKeyError(SkillBossError, ValueError):
     """No wholesale key was configured; raised at call time, never at import or construction."""
 
 
+class BudgetExceededError(SkillBossError):
+    """The call could cost more than what is left of its `Budget`; nothing was sent.
+
+    `needed_usd` is the call's worst case (None when its model has no price, so the budget
+    cannot bound it), `left_usd` what the budget had left for it (its limit less what was
+    spent and what calls in flight may still spend), `model` the model it would have asked.
+    Not retryable: the same call would be refused again. Raise the budget, lower the call's
+    `max_tokens`, or pick a cheaper model."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        needed_usd: float | None = None,
+        left_usd: float | None = None,
+        limit_usd: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.model = model
+        self.needed_usd = needed_usd
+        self.left_usd = left_usd
+        self.limit_usd = limit_usd
+
+
 class GatewayAuthenticationError(SkillBossError, openai.AuthenticationError):
     """401: the key is missing, invalid, or a console key rather than a wholesale key."""
 

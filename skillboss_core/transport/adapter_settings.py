@@ -2,9 +2,10 @@
 
 All four adapter classes (ChatSkillBoss, SkillBossEmbeddings, SkillBoss, SkillBossEmbedding)
 carry the same five settings (key, URL, `timeout`, `max_retries`, `default_headers`) under
-their framework's names. Each holds one `AdapterSettings`, saying only how it names them; the
-checks of its keywords and the gateway for its current values are decided here, once, and
-`ConnectedAdapter` gives each class the gateway plumbing and `close()` / `aclose()`.
+their framework's names, and those that price calls a sixth (`discount`). Each holds one
+`AdapterSettings`, saying only how it names them; the checks of its keywords and the gateway
+for its current values are decided here, once, and `ConnectedAdapter` gives each class the
+gateway plumbing and `close()` / `aclose()`.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class AdapterSettings:
                 timeout=model.timeout,
                 max_retries=DEFAULT_MAX_RETRIES if retries is None else retries,
                 default_headers=model.default_headers,
+                discount=getattr(model, "discount", None),
             )
         except InvalidParameterError as exc:
             if self.url_field == _CORE_URL_NAME:

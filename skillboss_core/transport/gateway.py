@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 
 from skillboss_core.catalog.listing import listed_facts
 from skillboss_core.catalog.models import ModelInfo, lookup
+from skillboss_core.config.budget import Budget
 from skillboss_core.config.settings import GatewaySettings
 from skillboss_core.errors import InvalidResponseError, _ResponseContentError
 from skillboss_core.security.redact import redact
@@ -36,6 +37,7 @@ from skillboss_core.transport.http_calls import (
     reading,
     retrying,
 )
+from skillboss_core.transport.spending import AttemptSpend
 from skillboss_core.wire.decode import DEFAULT_MAX_BODY_BYTES, parse_completion_bytes
 from skillboss_core.wire.embeddings import (
     EmbeddingsRequest,
@@ -126,120 +128,203 @@ class Gateway(ClosesConnections):
 
     # -- non-streaming ------------------------------------------------------------------
 
-    def complete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
-        """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools)."""
+    def complete(
+        self,
+        call: Call,
+        *,
+        fallback_models: Sequence[str] = (),
+        budget: Budget | None = None,
+    ) -> ChatResult:
+        """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools).
+        With a `budget`, each model's worst case is reserved before it is sent (or
+        BudgetExceededError, nothing sent) and the answer's cost charged."""
         options = _options(call)
         plan = CallPlan.make(self.settings, options)
 
         def attempt(body: dict[str, Any]) -> ChatResult:
-            return retrying(
-                plan, partial(self._complete_once, body, encode_body(body), options, plan)
-            )
+            spend = AttemptSpend(body, self.settings.discount, budget)
+            try:
+                return retrying(
+                    plan,
+                    partial(self._complete_once, body, encode_body(body), options, plan, spend),
+                )
+            except BaseException:
+                spend.failed(answered=False)
+                raise
 
         return falling_back(plan, _attempts(call, fallback_models, stream=False), attempt)[1]
 
-    async def acomplete(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatResult:
+    async def acomplete(
+        self,
+        call: Call,
+        *,
+        fallback_models: Sequence[str] = (),
+        budget: Budget | None = None,
+    ) -> ChatResult:
         options = _options(call)
         plan = CallPlan.make(self.settings, options)
 
         async def attempt(body: dict[str, Any]) -> ChatResult:
-            return await aretrying(
-                plan, partial(self._acomplete_once, body, encode_body(body), options, plan)
-            )
+            spend = AttemptSpend(body, self.settings.discount, budget)
+            try:
+                return await aretrying(
+                    plan,
+                    partial(self._acomplete_once, body, encode_body(body), options, plan, spend),
+                )
+            except BaseException:
+                spend.failed(answered=False)
+                raise
 
         bodies = _attempts(call, fallback_models, stream=False)
         return (await afalling_back(plan, bodies, attempt))[1]
 
     def _complete_once(
-        self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
+        self,
+        body: dict[str, Any],
+        content: bytes,
+        options: RequestOptions,
+        plan: CallPlan,
+        spend: AttemptSpend,
     ) -> ChatResult:
         waits = plan.waits()
-        data = self.transport.fetch(
+        data, headers = self.transport.fetch_with_headers(
             "POST", _PATH, content, options, waits, self.settings.max_body_bytes
         )
         with _redacting(self.settings):
-            return answer_to(body, parse_completion_bytes(data))
+            return _priced(answer_to(body, parse_completion_bytes(data)), headers, spend)
 
     async def _acomplete_once(
-        self, body: dict[str, Any], content: bytes, options: RequestOptions, plan: CallPlan
+        self,
+        body: dict[str, Any],
+        content: bytes,
+        options: RequestOptions,
+        plan: CallPlan,
+        spend: AttemptSpend,
     ) -> ChatResult:
         waits = plan.waits()
-        data = await self.transport.afetch(
+        data, headers = await self.transport.afetch_with_headers(
             "POST", _PATH, content, options, waits, self.settings.max_body_bytes
         )
         with _redacting(self.settings):
-            return answer_to(body, parse_completion_bytes(data))
+            return _priced(answer_to(body, parse_completion_bytes(data)), headers, spend)
 
     # -- streaming ----------------------------------------------------------------------
 
-    def stream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> ChatStream:
+    def stream(
+        self,
+        call: Call,
+        *,
+        fallback_models: Sequence[str] = (),
+        budget: Budget | None = None,
+    ) -> ChatStream:
         """Chunks as they arrive, and the answer so far in `.answer` (one accumulator).
-        Retried, and then fallen back to the next model, only before the first chunk."""
+        Retried, and then fallen back to the next model, only before the first chunk. The
+        usage chunk carries the cost; a `budget` is checked before the first request is
+        sent (when the stream is first read) and charged when the stream ends."""
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
         options = _options(call)
-        return ChatStream(source).attach(self._stream_attempts(source, attempts, options))
+        return ChatStream(source).attach(self._stream_attempts(source, attempts, options, budget))
 
     def _stream_attempts(
-        self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
+        self,
+        source: StreamSource,
+        attempts: list[dict[str, Any]],
+        options: RequestOptions,
+        budget: Budget | None,
     ) -> Iterator[StreamChunk]:
         plan = CallPlan.make(self.settings, options)
 
-        def attempt(body: dict[str, Any]) -> _Opened:
-            return retrying(plan, partial(self._open_stream, body, options, plan))
+        def attempt(body: dict[str, Any]) -> tuple[AttemptSpend, _Opened]:
+            spend = AttemptSpend(body, self.settings.discount, budget)
+            try:
+                return spend, retrying(plan, partial(self._open_stream, body, options, plan, spend))
+            except BaseException:
+                spend.failed(answered=False)
+                raise
 
-        body, (answer, chunks, first) = falling_back(plan, attempts, attempt)
+        body, (spend, (answer, chunks, first)) = falling_back(plan, attempts, attempt)
         try:
             if first is None:
                 return
             source.answer, source.model = answer, body["model"]
-            first.requested_model = body["model"]
+            first.requested_model, first.headers = body["model"], answer.headers
             yield first
             yield from chunks
+        except BaseException:
+            spend.failed(answered=True)
+            raise
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:  # closed now, not when collected
                 close()
+            spend.ended()
 
     def _open_stream(
-        self, body: dict[str, Any], options: RequestOptions, plan: CallPlan
+        self, body: dict[str, Any], options: RequestOptions, plan: CallPlan, spend: AttemptSpend
     ) -> _Opened:
         """One attempt, up to its first chunk (what a retry may repeat)."""
         answer = self._accumulator(body)
-        chunks = self._stream_once(encode_body(body), answer, options, plan.waits(streaming=True))
+        waits = plan.waits(streaming=True)
+        chunks = self._stream_once(encode_body(body), answer, options, waits, spend)
         return answer, chunks, next(chunks, None)
 
-    def astream(self, call: Call, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
+    def astream(
+        self,
+        call: Call,
+        *,
+        fallback_models: Sequence[str] = (),
+        budget: Budget | None = None,
+    ) -> AsyncChatStream:
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
         options = _options(call)
-        return AsyncChatStream(source).attach(self._astream_attempts(source, attempts, options))
+        return AsyncChatStream(source).attach(
+            self._astream_attempts(source, attempts, options, budget)
+        )
 
     async def _astream_attempts(
-        self, source: StreamSource, attempts: list[dict[str, Any]], options: RequestOptions
+        self,
+        source: StreamSource,
+        attempts: list[dict[str, Any]],
+        options: RequestOptions,
+        budget: Budget | None,
     ) -> AsyncIterator[StreamChunk]:
         plan = CallPlan.make(self.settings, options)
 
-        async def attempt(body: dict[str, Any]) -> _AsyncOpened:
-            return await aretrying(plan, partial(self._aopen_stream, body, options, plan))
+        async def attempt(body: dict[str, Any]) -> tuple[AttemptSpend, _AsyncOpened]:
+            spend = AttemptSpend(body, self.settings.discount, budget)
+            try:
+                opened = await aretrying(
+                    plan, partial(self._aopen_stream, body, options, plan, spend)
+                )
+            except BaseException:
+                spend.failed(answered=False)
+                raise
+            return spend, opened
 
-        body, (answer, chunks, first) = await afalling_back(plan, attempts, attempt)
+        body, (spend, (answer, chunks, first)) = await afalling_back(plan, attempts, attempt)
         try:
             if first is None:
                 return
             source.answer, source.model = answer, body["model"]
-            first.requested_model = body["model"]
+            first.requested_model, first.headers = body["model"], answer.headers
             yield first
             async for chunk in chunks:
                 yield chunk
+        except BaseException:
+            spend.failed(answered=True)
+            raise
         finally:
             await chunks.aclose()
+            spend.ended()
 
     async def _aopen_stream(
-        self, body: dict[str, Any], options: RequestOptions, plan: CallPlan
+        self, body: dict[str, Any], options: RequestOptions, plan: CallPlan, spend: AttemptSpend
     ) -> _AsyncOpened:
         answer = self._accumulator(body)
-        chunks = self._astream_once(encode_body(body), answer, options, plan.waits(streaming=True))
+        waits = plan.waits(streaming=True)
+        chunks = self._astream_once(encode_body(body), answer, options, waits, spend)
         try:
             first = await chunks.__anext__()
         except StopAsyncIteration:
@@ -256,14 +341,21 @@ class Gateway(ClosesConnections):
         )
 
     def _stream_once(
-        self, content: bytes, accumulator: StreamAccumulator, options: RequestOptions, waits: Waits
+        self,
+        content: bytes,
+        accumulator: StreamAccumulator,
+        options: RequestOptions,
+        waits: Waits,
+        spend: AttemptSpend,
     ) -> Iterator[StreamChunk]:
         response = self.transport.send("POST", _PATH, content, options, waits)
+        accumulator.headers = response.headers
         try:
             with _redacting(self.settings):
                 if not _is_event_stream(response):
                     data = read_body(response, waits, self.settings.max_body_bytes)
-                    yield from accumulator.take_result(parse_completion_bytes(data))
+                    chunks = accumulator.take_result(parse_completion_bytes(data))
+                    yield from _priced_tail(chunks, accumulator, spend)
                     return
                 with reading(waits, lambda: accumulator.chunks_seen):
                     for data in response.iter_bytes():
@@ -271,19 +363,26 @@ class Gateway(ClosesConnections):
                         chunks = accumulator.feed(data)
                         waits.after_read(progress=accumulator.chunks_seen != seen)
                         yield from chunks
-                yield from accumulator.close()
+                yield from _priced_tail(accumulator.close(), accumulator, spend)
         finally:
             response.close()
 
     async def _astream_once(
-        self, content: bytes, accumulator: StreamAccumulator, options: RequestOptions, waits: Waits
+        self,
+        content: bytes,
+        accumulator: StreamAccumulator,
+        options: RequestOptions,
+        waits: Waits,
+        spend: AttemptSpend,
     ) -> AsyncGenerator[StreamChunk, None]:
         response = await self.transport.asend("POST", _PATH, content, options, waits)
+        accumulator.headers = response.headers
         try:
             with _redacting(self.settings):
                 if not _is_event_stream(response):
                     data = await aread_body(response, waits, self.settings.max_body_bytes)
-                    for chunk in accumulator.take_result(parse_completion_bytes(data)):
+                    chunks = accumulator.take_result(parse_completion_bytes(data))
+                    for chunk in _priced_tail(chunks, accumulator, spend):
                         yield chunk
                     return
                 with reading(waits, lambda: accumulator.chunks_seen):
@@ -293,7 +392,7 @@ class Gateway(ClosesConnections):
                         waits.after_read(progress=accumulator.chunks_seen != seen)
                         for chunk in chunks:
                             yield chunk
-                for chunk in accumulator.close():
+                for chunk in _priced_tail(accumulator.close(), accumulator, spend):
                     yield chunk
         finally:
             await response.aclose()
@@ -455,6 +554,24 @@ class Gateway(ClosesConnections):
             str(entry["id"]): facts for entry in entries if (facts := listed_facts(entry))
         }
         return [str(entry["id"]) for entry in entries]
+
+
+def _priced(result: ChatResult, headers: Mapping[str, str], spend: AttemptSpend) -> ChatResult:
+    """The answer with its headers and its cost (charged to the attempt's budget)."""
+    result.headers = headers
+    result.cost = spend.price(result.model, result.usage, headers)
+    return result
+
+
+def _priced_tail(
+    chunks: list[StreamChunk], answer: StreamAccumulator, spend: AttemptSpend
+) -> list[StreamChunk]:
+    """The last chunks of a stream that ended well: the usage chunk (the last one, when the
+    gateway reported usage) gets the cost, which is charged to the attempt's budget."""
+    cost = spend.price(answer.model, answer.usage, answer.headers)
+    if chunks and chunks[-1].usage is not None:
+        chunks[-1].cost = cost
+    return chunks
 
 
 def _is_event_stream(response: Any) -> bool:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -278,6 +278,37 @@ class Transport:
         finally:
             await response.aclose()
         raise status_error(response, content, self.settings.values_to_hide())
+
+    def fetch_with_headers(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        options: RequestOptions,
+        waits: Waits,
+        max_bytes: int | None,
+    ) -> tuple[bytes, Mapping[str, str]]:
+        """`fetch`, and the answer's headers (request id, cost and rate-limit headers)."""
+        response = self.send(method, path, content, options, waits)
+        try:
+            return read_body(response, waits, max_bytes), response.headers
+        finally:
+            response.close()
+
+    async def afetch_with_headers(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        options: RequestOptions,
+        waits: Waits,
+        max_bytes: int | None,
+    ) -> tuple[bytes, Mapping[str, str]]:
+        response = await self.asend(method, path, content, options, waits)
+        try:
+            return await aread_body(response, waits, max_bytes), response.headers
+        finally:
+            await response.aclose()
 
     def fetch(
         self,

@@ -17,7 +17,7 @@ from contextlib import suppress
 
 from pydantic import SecretStr, ValidationError
 
-from skillboss_core.config.settings import GatewaySettings
+from skillboss_core.config.settings import GatewaySettings, discount_from_env
 from skillboss_core.transport.gateway import Gateway
 from skillboss_core.wire.params import InvalidParameterError
 
@@ -37,13 +37,17 @@ def shared_gateway(
     timeout: float | None,
     max_retries: int,
     default_headers: Mapping[str, str] | None,
+    discount: float | None = None,
 ) -> Gateway:
-    """The gateway for these settings, built on first use and reused afterwards."""
+    """The gateway for these settings, built on first use and reused afterwards.
+    `discount` None: `SKILLBOSS_DISCOUNT` as it is now, else 1.0 (list price)."""
     if isinstance(api_key, str):  # assigned after construction, past the adapter's validation
         api_key = SecretStr(api_key)
     headers = tuple(sorted(default_headers.items())) if default_headers else ()
+    if discount is None:
+        discount = discount_from_env()
     # SecretStr hashes and compares by value but never shows it in a repr of the key.
-    key = (api_key, base_url, timeout, max_retries, headers)
+    key = (api_key, base_url, timeout, max_retries, headers, discount)
     gateway = _gateways.get(key)
     if gateway is not None:
         # KeyError: forgotten by another thread meanwhile; still a valid gateway to use.
@@ -57,6 +61,7 @@ def shared_gateway(
             timeout=timeout,
             max_retries=max_retries,
             default_headers=dict(default_headers) if default_headers else None,
+            discount=discount,
         )
     except ValidationError as exc:
         raise InvalidParameterError(_first_problem(exc)) from None

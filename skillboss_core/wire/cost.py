@@ -22,8 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from skillboss_core.catalog.models import lookup
 from skillboss_core.catalog.prices import price_of
 from skillboss_core.errors import InvalidParameterError
+from skillboss_core.wire.prompt_size import prompt_tokens_of
 from skillboss_core.wire.results import Usage, token_count
 
 CostSource = Literal["gateway", "estimate"]
@@ -142,6 +144,56 @@ def cost_of(
     """The gateway's reported cost when the answer has one (`reported_cost`), else the
     estimate (`estimate_cost`); None when neither can be had."""
     return reported_cost(usage, headers) or estimate_cost(model_id, usage, discount=discount)
+
+
+def answer_cost(
+    asked: str,
+    answered: str | None,
+    usage: Usage | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    discount: float = 1.0,
+) -> Cost | None:
+    """What an answer cost: the gateway's figure if it reports one, else the estimate for
+    the model that answered (`answered`, the answer's own `model`, when the price data
+    knows it; else `asked`, the id the answering request named, after any fallback)."""
+    reported = reported_cost(usage, headers)
+    if reported is not None or usage is None:
+        return reported
+    if answered and answered != asked and price_of(answered) is not None:
+        return estimate_cost(answered, usage, discount=discount)
+    return estimate_cost(asked, usage, discount=discount)
+
+
+# A prompt estimate is within about 15% of the tokenizer's count; a worst case adds 20%.
+PROMPT_MARGIN = 1.2
+
+
+def output_cap(body: Mapping[str, Any]) -> int:
+    """The most output tokens a request can be billed for: its `max_completion_tokens` or
+    `max_tokens`, else the catalog's output limit for the model, times `n` choices."""
+    cap = body.get("max_completion_tokens") or body.get("max_tokens")
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap <= 0:
+        cap = lookup(str(body.get("model", ""))).max_output_tokens
+    choices = body.get("n")
+    return cap * (choices if isinstance(choices, int) and choices > 1 else 1)
+
+
+def worst_case_cost(body: Mapping[str, Any], *, discount: float = 1.0) -> float | None:
+    """The most a /chat/completions request can cost, in USD, before it is sent: its
+    estimated prompt (plus `PROMPT_MARGIN`) at the input rate, and `output_cap` tokens at
+    the dearest output rate (reasoning and audio output included), times `discount`. None
+    when the model has no price (a budget cannot bound it)."""
+    price = price_of(str(body.get("model", "")))
+    if price is None:
+        return None
+    prompt = math.ceil(prompt_tokens_of(body) * PROMPT_MARGIN)
+    rates = price.rates(prompt)
+    outputs = [rate for rate in (rates.output, rates.reasoning, rates.audio_output) if rate]
+    if rates.output is None:
+        return None
+    input_rate = max(rates.input, rates.audio_input, rates.cache_write)
+    return (prompt * input_rate + output_cap(body) * max(outputs, default=0.0)) * discount
 
 
 def _details(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -7,10 +7,13 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skillboss_core.errors import ToolArgumentsError
 from skillboss_core.wire.builders import tool_call
+
+if TYPE_CHECKING:
+    from skillboss_core.wire.cost import Cost
 
 logger = logging.getLogger("skillboss_core")
 # Token figures longer than this are not counts (and int() refuses > 4,300 digits anyway).
@@ -154,6 +157,10 @@ class ChatResult:
     raw: dict[str, Any] = field(default_factory=dict)
     # The model id this answer was asked of (differs from body["model"] after a fallback).
     requested_model: str | None = None
+    # What it cost (the gateway's figure, else an estimate; None when neither is known).
+    cost: Cost | None = None
+    # The answer's HTTP headers (request id, rate-limit and credit headers), as received.
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -177,3 +184,7 @@ class StreamChunk:
     service_tier: str | None = None
     # Set on the first chunk only: the model id this stream was asked of (see fallbacks).
     requested_model: str | None = None
+    # Set on the first chunk only: the answer's HTTP headers, as received.
+    headers: Mapping[str, str] | None = None
+    # Set on the chunk that carries `usage`: what the call cost (see ChatResult.cost).
+    cost: Cost | None = None

@@ -8,7 +8,7 @@ the chunks themselves.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -274,6 +274,8 @@ class StreamAccumulator:
         self.created: int | None = None
         self.done = False
         self.chunks_seen = 0
+        # The answer's HTTP headers, as received (set by the transport that reads it).
+        self.headers: Mapping[str, str] | None = None
 
     # -- feeding -------------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ REQUEST = httpx.Request("POST", URL, headers={"Authorization": f"Bearer {SECRET}
 # What must come back equal from a pickle, where the class has it.
 FACTS = (
     "message",
+    "needed_usd",
+    "left_usd",
     "status_code",
     "code",
     "body",
@@ -74,6 +76,13 @@ CORE_SAMPLES: dict[type[BaseException], Callable[[], BaseException]] = {
         "texts[3] is about 9000 tokens, more than the 8191 ...", position=3, limit=8191
     ),
     core.MissingAPIKeyError: lambda: core.MissingAPIKeyError(missing_key_message()),
+    core.BudgetExceededError: lambda: core.BudgetExceededError(
+        "A call to 'openai/gpt-5.4-mini' could cost up to $0.580000 ...",
+        model="openai/gpt-5.4-mini",
+        needed_usd=0.58,
+        left_usd=0.25,
+        limit_usd=1.0,
+    ),
     core.GatewayAuthenticationError: lambda: gateway_answer(401, "Incorrect API key"),
     core.InsufficientCreditsError: lambda: gateway_answer(402, "Insufficient balance"),
     core.GatewayPermissionDeniedError: lambda: gateway_answer(403, "Model not allowed"),
