@@ -30,6 +30,7 @@ counts.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -191,6 +192,7 @@ def price_data_name() -> str:
     return f"{source['name']} ({source['package']})"
 
 
+@lru_cache(maxsize=1024)  # every answer is priced; a ModelPrice is immutable
 def price_of(model_id: str) -> ModelPrice | None:
     """The list prices of `model_id` under any id form `catalog.models.lookup` accepts
     (`openai/gpt-5.4-mini`, `gpt-5.4-mini`, a dated snapshot of a listed model, ...): a chat

@@ -48,6 +48,7 @@ class Budget:
         self.unpriced: Unpriced = unpriced
         self._spent = 0.0
         self._reserved = 0.0
+        self._open = 0  # reservations not yet ended: none open means nothing reserved
         self._calls = 0
         self._lock = threading.Lock()
 
@@ -103,6 +104,7 @@ class Budget:
             else:
                 held = worst_usd
             self._reserved += held
+            self._open += 1
             return Reservation(self, held, worst_usd)
 
     def charge(self, usd: float) -> None:
@@ -113,7 +115,9 @@ class Budget:
 
     def _end(self, reservation: Reservation, usd: float | None) -> None:
         with self._lock:
-            self._reserved = max(0.0, self._reserved - reservation.held)
+            self._open -= 1
+            # Exactly zero once none is open: sums of floats do not cancel exactly.
+            self._reserved = max(0.0, self._reserved - reservation.held) if self._open else 0.0
             if usd is not None:
                 self._spent += usd
                 self._calls += 1

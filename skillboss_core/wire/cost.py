@@ -126,12 +126,23 @@ def reported_cost(
         usd = _usd(usage.get("cost"))
         if usd is not None:
             return Cost(usd, "gateway", "the gateway's usage.cost")
-    for name, value in (headers or {}).items():
-        if name.lower() == COST_HEADER:
-            usd = _usd(_number(value))
-            if usd is not None:
-                return Cost(usd, "gateway", f"the gateway's {COST_HEADER} header")
+    value = _header(headers, COST_HEADER)
+    if value is not None:
+        usd = _usd(_number(value))
+        if usd is not None:
+            return Cost(usd, "gateway", f"the gateway's {COST_HEADER} header")
     return None
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A header by its lower-case name: HTTP headers objects look up without case; a plain
+    dict is searched by hand."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):
+        value = next((v for key, v in headers.items() if key.lower() == name), None)
+    return value
 
 
 def cost_of(
