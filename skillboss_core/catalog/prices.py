@@ -30,9 +30,9 @@ counts.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from skillboss_core.catalog.models import catalog_data, find_entry

@@ -37,7 +37,7 @@ from skillboss_core.transport.http_calls import (
     reading,
     retrying,
 )
-from skillboss_core.transport.spending import AttemptSpend
+from skillboss_core.transport.spending import AttemptSpend, EmbeddingsSpend
 from skillboss_core.wire.decode import DEFAULT_MAX_BODY_BYTES, parse_completion_bytes
 from skillboss_core.wire.embeddings import (
     EmbeddingsRequest,
@@ -399,16 +399,31 @@ class Gateway(ClosesConnections):
 
     # -- embeddings ---------------------------------------------------------------------
 
-    def embed(self, request: EmbeddingsRequest, texts: Sequence[str]) -> EmbeddingsResult:
+    def embed(
+        self, request: EmbeddingsRequest, texts: Sequence[str], *, budget: Budget | None = None
+    ) -> EmbeddingsResult:
         """Vectors for `texts`, in their order: batches of `request.batch_size`, up to
         `request.concurrency` in flight (threads sharing one connection pool), each retried
         by the one retry policy. The first batch to fail is raised, typed, as soon as it
-        fails; no batch is sent or retried after it. No texts: no request."""
+        fails; no batch is sent or retried after it. No texts: no request. The result's
+        `cost` sums the batches'; with a `budget`, the worst case of all the texts is
+        reserved before the first batch is sent (or BudgetExceededError, nothing sent)."""
         checked = request.check_texts(texts)
+        spend = EmbeddingsSpend(
+            str(request.fields["model"]), checked, self.settings.discount, budget
+        )
+        try:
+            return self._embed_all(request, checked, spend)
+        finally:
+            spend.ended()
+
+    def _embed_all(
+        self, request: EmbeddingsRequest, checked: list[str], spend: EmbeddingsSpend
+    ) -> EmbeddingsResult:
         plan = CallPlan.make(self.settings, request.options)
         batches = request.batches(checked)
         if len(batches) <= 1 or request.concurrency == 1:
-            return merged([self._embed_batch(request, plan, batch) for batch in batches])
+            return merged([self._embed_batch(request, plan, batch, spend) for batch in batches])
         first_failure: list[BaseException] = []
         lock = threading.Lock()
 
@@ -416,7 +431,7 @@ class Gateway(ClosesConnections):
             if plan.given_up.is_set():
                 return None  # the call already failed: never sent
             try:
-                return self._embed_batch(request, plan, batch)
+                return self._embed_batch(request, plan, batch, spend)
             except BaseException as error:
                 with lock:
                     first_failure.append(error)
@@ -437,14 +452,29 @@ class Gateway(ClosesConnections):
             plan.given_up.set()
             workers.shutdown(wait=False, cancel_futures=True)
 
-    async def aembed(self, request: EmbeddingsRequest, texts: Sequence[str]) -> EmbeddingsResult:
+    async def aembed(
+        self, request: EmbeddingsRequest, texts: Sequence[str], *, budget: Budget | None = None
+    ) -> EmbeddingsResult:
         """`embed` on the running event loop: batches as tasks, at most `concurrency` at
         once; a failure (or the caller's cancellation) cancels the others."""
         checked = request.check_texts(texts)
+        spend = EmbeddingsSpend(
+            str(request.fields["model"]), checked, self.settings.discount, budget
+        )
+        try:
+            return await self._aembed_all(request, checked, spend)
+        finally:
+            spend.ended()
+
+    async def _aembed_all(
+        self, request: EmbeddingsRequest, checked: list[str], spend: EmbeddingsSpend
+    ) -> EmbeddingsResult:
         plan = CallPlan.make(self.settings, request.options)
         batches = request.batches(checked)
         if len(batches) <= 1:
-            return merged([await self._aembed_batch(request, plan, batch) for batch in batches])
+            return merged(
+                [await self._aembed_batch(request, plan, batch, spend) for batch in batches]
+            )
         slots = asyncio.Semaphore(request.concurrency)
         failed = asyncio.Event()
 
@@ -453,7 +483,7 @@ class Gateway(ClosesConnections):
                 if failed.is_set():
                     raise asyncio.CancelledError  # the call already failed: never sent
                 try:
-                    return await self._aembed_batch(request, plan, batch)
+                    return await self._aembed_batch(request, plan, batch, spend)
                 except BaseException:
                     failed.set()  # before the slot is free for the next batch
                     raise
@@ -474,26 +504,43 @@ class Gateway(ClosesConnections):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _embed_batch(
-        self, request: EmbeddingsRequest, plan: CallPlan, batch: Sequence[str]
+        self,
+        request: EmbeddingsRequest,
+        plan: CallPlan,
+        batch: Sequence[str],
+        spend: EmbeddingsSpend,
     ) -> EmbeddingsResult:
         content = encode_body(request.body(batch))
-        return retrying(plan, partial(self._embed_once, request, content, len(batch), plan))
+        once = partial(self._embed_once, request, content, len(batch), plan, spend)
+        return retrying(plan, once)
 
     async def _aembed_batch(
-        self, request: EmbeddingsRequest, plan: CallPlan, batch: Sequence[str]
+        self,
+        request: EmbeddingsRequest,
+        plan: CallPlan,
+        batch: Sequence[str],
+        spend: EmbeddingsSpend,
     ) -> EmbeddingsResult:
         content = encode_body(request.body(batch))
-        return await aretrying(plan, partial(self._aembed_once, request, content, len(batch), plan))
+        once = partial(self._aembed_once, request, content, len(batch), plan, spend)
+        return await aretrying(plan, once)
 
     def _embed_once(
-        self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
+        self,
+        request: EmbeddingsRequest,
+        content: bytes,
+        count: int,
+        plan: CallPlan,
+        spend: EmbeddingsSpend,
     ) -> EmbeddingsResult:
         waits = plan.waits()
-        data = self.transport.fetch(
+        data, headers = self.transport.fetch_with_headers(
             "POST", _EMBEDDINGS, content, request.options, waits, self._embeddings_cap(count)
         )
         with _redacting(self.settings):
-            return parse_embeddings(data, count, request.fields.get("dimensions"))
+            result = parse_embeddings(data, count, request.fields.get("dimensions"))
+        result.cost = spend.price(result.model, result.usage, headers)
+        return result
 
     def _embeddings_cap(self, count: int) -> int | None:
         """The body cap for `count` vectors: the setting if given, else room for that many
@@ -504,14 +551,21 @@ class Gateway(ClosesConnections):
         return max(DEFAULT_MAX_BODY_BYTES, count * 4096 * _FLOAT_JSON_BYTES)
 
     async def _aembed_once(
-        self, request: EmbeddingsRequest, content: bytes, count: int, plan: CallPlan
+        self,
+        request: EmbeddingsRequest,
+        content: bytes,
+        count: int,
+        plan: CallPlan,
+        spend: EmbeddingsSpend,
     ) -> EmbeddingsResult:
         waits = plan.waits()
-        data = await self.transport.afetch(
+        data, headers = await self.transport.afetch_with_headers(
             "POST", _EMBEDDINGS, content, request.options, waits, self._embeddings_cap(count)
         )
         with _redacting(self.settings):
-            return parse_embeddings(data, count, request.fields.get("dimensions"))
+            result = parse_embeddings(data, count, request.fields.get("dimensions"))
+        result.cost = spend.price(result.model, result.usage, headers)
+        return result
 
     # -- models -------------------------------------------------------------------------
 

@@ -10,11 +10,17 @@ ended without a known cost is charged its worst case.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from skillboss_core.config.budget import Budget, Reservation
-from skillboss_core.wire.cost import Cost, answer_cost, worst_case_cost
+from skillboss_core.wire.cost import (
+    Cost,
+    answer_cost,
+    embeddings_worst_case,
+    total_cost,
+    worst_case_cost,
+)
 from skillboss_core.wire.results import Usage
 
 
@@ -55,3 +61,42 @@ class AttemptSpend:
         """The attempt ended without `price` (an answer without usage): its worst case."""
         if self.hold is not None:
             self.hold.settle(None)
+
+
+class EmbeddingsSpend:
+    """The pricing and the budget hold of one embeddings call: the worst case of all its
+    texts is reserved before the first batch is sent (no batch goes out on a budget that
+    cannot hold them all), each batch is priced as it answers, and the call is charged their
+    sum; on a failure, what the batches that answered cost (their worst case if one of
+    them had no price)."""
+
+    __slots__ = ("costs", "discount", "hold", "model")
+
+    def __init__(
+        self, model: str, texts: Sequence[str], discount: float, budget: Budget | None = None
+    ) -> None:
+        self.model = model
+        self.discount = discount
+        self.costs: list[Cost | None] = []  # appended from worker threads (atomic)
+        self.hold: Reservation | None = None
+        if budget is not None and texts:
+            worst = embeddings_worst_case(model, texts, discount=discount)
+            self.hold = budget.reserve(worst, model=model)
+
+    def price(
+        self, answered: str | None, usage: Usage, headers: Mapping[str, str] | None
+    ) -> Cost | None:
+        """One batch's cost, kept for the call's total."""
+        cost = answer_cost(self.model, answered, usage, headers=headers, discount=self.discount)
+        self.costs.append(cost)
+        return cost
+
+    def ended(self) -> None:
+        """Charge the batches that answered (all of them when the call succeeded)."""
+        if self.hold is None:
+            return
+        if not self.costs:
+            self.hold.release()
+            return
+        cost = total_cost(self.costs)
+        self.hold.settle(cost.usd if cost is not None else None)

@@ -18,12 +18,13 @@ about models (`catalog.prices`, the bottom layer), but reading a gateway's usage
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from skillboss_core.catalog.models import lookup
 from skillboss_core.catalog.prices import price_of
+from skillboss_core.catalog.tokens import count_text
 from skillboss_core.errors import InvalidParameterError
 from skillboss_core.wire.prompt_size import prompt_tokens_of
 from skillboss_core.wire.results import Usage, token_count
@@ -205,6 +206,32 @@ def worst_case_cost(body: Mapping[str, Any], *, discount: float = 1.0) -> float 
         return None
     input_rate = max(rates.input, rates.audio_input, rates.cache_write)
     return (prompt * input_rate + output_cap(body) * max(outputs, default=0.0)) * discount
+
+
+def embeddings_worst_case(
+    model_id: str, texts: Sequence[str], *, discount: float = 1.0
+) -> float | None:
+    """The most embedding `texts` can cost, in USD, before they are sent: their estimated
+    tokens (plus `PROMPT_MARGIN`) at the model's input rate, times `discount`; None when the
+    model has no price."""
+    price = price_of(model_id)
+    if price is None:
+        return None
+    tokens = math.ceil(sum(count_text(text) for text in texts) * PROMPT_MARGIN)
+    return tokens * price.rates(tokens).input * discount
+
+
+def total_cost(costs: Sequence[Cost | None]) -> Cost | None:
+    """The cost of a call made of several requests (an embeddings call's batches): their
+    sum when each is known, else None (a partial sum would read as the whole). The gateway's
+    when every part is, else an estimate."""
+    if not costs or any(cost is None for cost in costs):
+        return None
+    known = [cost for cost in costs if cost is not None]
+    if all(cost.source == "gateway" for cost in known):
+        return Cost(sum(cost.usd for cost in known), "gateway", known[0].price_data)
+    estimated = next(cost for cost in known if cost.source == "estimate")
+    return Cost(sum(cost.usd for cost in known), "estimate", estimated.price_data)
 
 
 def _details(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -28,6 +28,7 @@ from skillboss_core.catalog.tokens import count_text
 # EmbeddingInputTooLongError is imported here for the import path it had first.
 from skillboss_core.errors import EmbeddingInputTooLongError as EmbeddingInputTooLongError
 from skillboss_core.errors import InvalidResponseError
+from skillboss_core.wire.cost import Cost, total_cost
 from skillboss_core.wire.decode import MODEL, carries_error, metadata_text, reported_error, usage_of
 from skillboss_core.wire.options import NO_OPTIONS, RequestOptions
 from skillboss_core.wire.params import InvalidParameterError
@@ -54,6 +55,8 @@ class EmbeddingsResult:
     vectors: list[list[float]]
     model: str | None = None
     usage: Usage = field(default_factory=Usage)
+    # What the call cost: every batch's cost summed (None when one of them is unknown).
+    cost: Cost | None = None
 
 
 def _positive_int(name: str, value: Any, most: int) -> int:
@@ -297,4 +300,5 @@ def merged(results: Sequence[EmbeddingsResult]) -> EmbeddingsResult:
         vectors=[vector for result in results for vector in result.vectors],
         model=next((result.model for result in results if result.model), None),
         usage=usage,
+        cost=total_cost([result.cost for result in results]),
     )

@@ -11,10 +11,16 @@ from typing import Any
 
 import pytest
 
-from skillboss_core import Budget, BudgetExceededError, Gateway, GatewaySettings
+from skillboss_core import (
+    Budget,
+    BudgetExceededError,
+    EmbeddingsRequest,
+    Gateway,
+    GatewaySettings,
+)
 from skillboss_core.catalog.prices import price_of
 from skillboss_core.errors import IncompleteStreamError, InsufficientCreditsError
-from skillboss_core.wire.cost import worst_case_cost
+from skillboss_core.wire.cost import embeddings_worst_case, worst_case_cost
 from skillboss_core.wire.results import ChatResult, StreamChunk
 from tests.support.scripted_gateway import Fault, Reply, ScriptedGateway
 
@@ -214,3 +220,42 @@ def test_the_reported_cost_header_is_used(server: ScriptedGateway) -> None:
     )
     result = gateway_for(server).complete(body())
     assert result.cost is not None and (result.cost.usd, result.cost.source) == (0.00042, "gateway")
+
+
+# ---- embeddings -------------------------------------------------------------------------
+
+EMBEDDING_MODEL = "openai/text-embedding-3-small"
+TEXTS = [f"Document number {n} about wholesale billing." for n in range(10)]
+
+
+def embed(gateway: Gateway, mode: str, budget: Budget | None = None) -> Any:
+    request = EmbeddingsRequest.build({"model": EMBEDDING_MODEL}, batch_size=3, concurrency=2)
+    if mode == "sync":
+        return gateway.embed(request, TEXTS, budget=budget)
+    return asyncio.run(gateway.aembed(request, TEXTS, budget=budget))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_embeddings_call_costs_what_its_batches_cost(server: ScriptedGateway, mode: str) -> None:
+    price = price_of(EMBEDDING_MODEL)
+    assert price is not None
+    result = embed(gateway_for(server, discount=0.5), mode)
+    batches = [r for r in server.requests if r.path.endswith("/embeddings")]
+    assert len(batches) == 4
+    tokens = result.usage.prompt_tokens
+    assert result.cost is not None and result.cost.source == "estimate"
+    assert result.cost.usd == pytest.approx(price.usd(tokens, 0) * 0.5)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_embeddings_budget_is_checked_before_the_first_batch(
+    server: ScriptedGateway, mode: str
+) -> None:
+    worst = embeddings_worst_case(EMBEDDING_MODEL, TEXTS)
+    assert worst is not None
+    with pytest.raises(BudgetExceededError):
+        embed(gateway_for(server), mode, Budget(usd=worst * 0.9))
+    assert server.requests == []
+    budget = Budget(usd=worst * 1.1)
+    result = embed(gateway_for(server), mode, budget)
+    assert budget.spent_usd == pytest.approx(result.cost.usd) and budget.reserved_usd == 0.0
