@@ -12,6 +12,10 @@ require_framework(
     "langchain_core", adapter="langchain_skillboss", framework="langchain-core", extra="langchain"
 )
 
+from langchain_skillboss.callbacks import (  # noqa: E402
+    SkillBossCallbackHandler,
+    get_skillboss_callback,
+)
 from langchain_skillboss.chat_models import ChatSkillBoss  # noqa: E402
 from langchain_skillboss.embeddings import SkillBossEmbeddings  # noqa: E402
 from langchain_skillboss.errors import (  # noqa: E402
@@ -21,8 +25,10 @@ from langchain_skillboss.errors import (  # noqa: E402
 
 __all__ = [
     "ChatSkillBoss",
+    "SkillBossCallbackHandler",
     "SkillBossEmbeddings",
     "StructuredOutputParseError",
     "StructuredOutputRefusalError",
     "__version__",
+    "get_skillboss_callback",
 ]

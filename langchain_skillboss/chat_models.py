@@ -30,13 +30,20 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    field_validator,
     model_validator,
 )
 from typing_extensions import Self
 
+from langchain_skillboss.callbacks import active_budget
 from langchain_skillboss.errors import model_errors
 from langchain_skillboss.messages import to_wire_messages
-from langchain_skillboss.outputs import ChunkTranslator, to_chat_result
+from langchain_skillboss.outputs import (
+    NO_PROVENANCE,
+    ChunkTranslator,
+    Provenance,
+    to_chat_result,
+)
 from langchain_skillboss.profile import model_profile
 from langchain_skillboss.serialization import SerializableWithoutSecrets
 from langchain_skillboss.structured import (
@@ -46,10 +53,11 @@ from langchain_skillboss.structured import (
 )
 from langchain_skillboss.tokens import count_messages, count_text, token_ids
 from langchain_skillboss.tools import format_tools, wire_tool_choice
-from skillboss_core import API_KEY_ENV, ChatParams, Gateway
+from skillboss_core import API_KEY_ENV, Budget, ChatParams, Gateway
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
+from skillboss_core.wire.cost import check_discount
 from skillboss_core.wire.options import OPTION_NAMES
 from skillboss_core.wire.request import (
     DEFAULT_MODEL,
@@ -96,6 +104,8 @@ class _Call:
     request: ChatRequest
     stream_usage: bool
     parse_into: type[BaseModel] | None
+    budget: Budget | None
+    provenance: Provenance
 
 
 # Names that are request fields whatever they hold (`user` may well be a URL).
@@ -135,6 +145,8 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
             "minimal", "low", "medium" or "high" (reasoning models).
         fallback_models: list[str]
             Models to try in turn when the model is over capacity, rate limited or failing.
+        budget: Budget | None
+            A spend limit the calls count against (see "Cost and budgets").
 
     Key init args — client params:
         api_key: SecretStr | None
@@ -262,8 +274,28 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
 
         `token_usage` is the gateway's own usage report (not on streamed chunks);
         `system_fingerprint`, `service_tier` and `logprobs` (with `logprobs=True`) are added
-        when the gateway sends them. A reasoning model's thinking is in
-        `ai_msg.additional_kwargs["reasoning_content"]`.
+        when the gateway sends them. `request_id` (for a support ticket) and `vendor`
+        ("openai") are added when known, `headers` with `include_response_headers=True`.
+        A reasoning model's thinking is in `ai_msg.additional_kwargs["reasoning_content"]`.
+
+    Cost and budgets:
+        .. code-block:: python
+
+            ai_msg.response_metadata["cost"]  # 0.000123 (USD)
+            ai_msg.response_metadata["cost_source"]  # "gateway" or "estimate"
+
+            from skillboss_core import Budget
+            from langchain_skillboss import get_skillboss_callback
+
+            with get_skillboss_callback(budget=Budget(usd=1.0)) as cb:
+                llm.invoke(messages)
+            cb.total_cost, cb.by_model
+
+        The cost is the gateway's own figure when it reports one, else the list price of
+        the usage times `discount` (SKILLBOSS_DISCOUNT); a model without a list price has no
+        `cost` key. Streams carry it on the usage chunk. A `budget` (on the model, else the
+        enclosing callback block's) refuses, unsent, a call whose worst case does not fit:
+        `SkillBossBudgetExceededError`.
 
     `close()` / `aclose()` (or `with` / `async with`) release the pooled connections, which
     instances with equal settings share; the next call from any of them reconnects.
@@ -352,6 +384,17 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
     """Fields merged into the request body as-is, for gateway features not modelled here."""
     fallback_models: list[str] = Field(default_factory=list)
     """Models to try in order when the model is over capacity, rate limited or failing."""
+    discount: float | None = None
+    """The fraction of list price this account pays, in (0, 1] (0.8: 20% off), for the cost
+    estimate when the gateway reports no cost itself. None: SKILLBOSS_DISCOUNT, else 1.0."""
+    budget: Budget | None = Field(default=None, exclude=True)
+    """A spend limit (`skillboss_core.Budget`) every call of this model counts against: a
+    call whose worst case does not fit raises SkillBossBudgetExceededError unsent. None: the
+    budget of the enclosing `get_skillboss_callback(budget=...)` block, if any. Shared, not
+    copied: never serialized."""
+    include_response_headers: bool = False
+    """Put the answer's HTTP headers in response_metadata["headers"] (as ChatOpenAI does),
+    with the key and secret header values scrubbed."""
 
     if TYPE_CHECKING:
         # What type checkers and IDEs see: every keyword, typed, so a misspelt or mistyped
@@ -391,6 +434,9 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
             model_kwargs: dict[str, Any] = ...,
             extra_body: dict[str, Any] | None = None,
             fallback_models: list[str] = ...,
+            discount: float | None = None,
+            budget: Budget | None = None,
+            include_response_headers: bool = False,
             # BaseChatModel's fields.
             name: str | None = None,
             cache: BaseCache | bool | None = None,
@@ -440,6 +486,12 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
             values[name] = extra.pop(name)
         values["model_kwargs"] = extra
         return values
+
+    @field_validator("discount", mode="before")
+    @classmethod
+    def _discount_multiplier(cls, value: Any) -> float | None:
+        """A wrong discount would misprice every call and loosen every budget: refused now."""
+        return None if value is None else check_discount(value, "discount")
 
     @model_validator(mode="after")
     def _validate_now(self) -> Self:
@@ -522,6 +574,10 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
         combined: dict[str, Any] = {"token_usage": usage, "model_name": self.model}
         if fingerprint:
             combined["system_fingerprint"] = fingerprint
+        costs = [(output or {}).get("cost") for output in llm_outputs]
+        if costs and all(isinstance(cost, float) for cost in costs):
+            # A sum with a part missing would be a wrong number: then no cost at all.
+            combined["cost"] = sum(costs)
         return combined
 
     @classmethod
@@ -605,7 +661,17 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
             request=request,
             stream_usage=bool(options.get("stream_usage", self.stream_usage)),
             parse_into=schema if is_pydantic_schema(schema) else None,
+            # Looked up now, in the caller's context: a cost callback's budget applies to
+            # the calls made inside its block, in whatever thread or task.
+            budget=self.budget if self.budget is not None else active_budget(),
+            provenance=self._provenance(),
         )
+
+    def _provenance(self) -> Provenance:
+        """What of the answer's headers goes into response_metadata, for this call."""
+        if not self.include_response_headers:
+            return NO_PROVENANCE
+        return Provenance(include_headers=True, hide=self.gateway.settings.values_to_hide())
 
     def _generate(
         self,
@@ -616,8 +682,8 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
     ) -> ChatResult:
         with model_errors():
             call = self._prepare(messages, stop, kwargs)
-            result = self.gateway.complete(call.request)
-            return to_chat_result(result, parse_into=call.parse_into)
+            result = self.gateway.complete(call.request, budget=call.budget)
+            return to_chat_result(result, parse_into=call.parse_into, provenance=call.provenance)
 
     async def _agenerate(
         self,
@@ -628,8 +694,8 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
     ) -> ChatResult:
         with model_errors():
             call = self._prepare(messages, stop, kwargs)
-            result = await self.gateway.acomplete(call.request)
-            return to_chat_result(result, parse_into=call.parse_into)
+            result = await self.gateway.acomplete(call.request, budget=call.budget)
+            return to_chat_result(result, parse_into=call.parse_into, provenance=call.provenance)
 
     def _stream(
         self,
@@ -641,8 +707,12 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
         # LangChain reports each chunk to the callbacks itself: no on_llm_new_token here.
         with model_errors():
             call = self._prepare(messages, stop, kwargs)
-            translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
-            stream = self.gateway.stream(call.request)
+            translate = ChunkTranslator(
+                stream_usage=call.stream_usage,
+                parse_into=call.parse_into,
+                provenance=call.provenance,
+            )
+            stream = self.gateway.stream(call.request, budget=call.budget)
             try:
                 for chunk in stream:
                     generation = translate(chunk)
@@ -661,8 +731,12 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
     ) -> AsyncIterator[ChatGenerationChunk]:
         with model_errors():
             call = self._prepare(messages, stop, kwargs)
-            translate = ChunkTranslator(stream_usage=call.stream_usage, parse_into=call.parse_into)
-            stream = self.gateway.astream(call.request)
+            translate = ChunkTranslator(
+                stream_usage=call.stream_usage,
+                parse_into=call.parse_into,
+                provenance=call.provenance,
+            )
+            stream = self.gateway.astream(call.request, budget=call.budget)
             try:
                 async for chunk in stream:
                     generation = translate(chunk)

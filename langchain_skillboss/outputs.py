@@ -3,11 +3,13 @@
 Streaming is the hot path: `ChunkTranslator` builds each `AIMessageChunk` directly from a
 `StreamChunk`, and only builds metadata dicts on the few chunks that carry metadata.
 Every metadata key appears on exactly one chunk, so LangChain's chunk merging (which
-concatenates strings) never doubles a value; usage appears once, on the final chunk.
+concatenates strings) never doubles a value; usage appears once, on the final chunk, and
+the cost with it; the request id and headers on the first chunk, the vendor with the model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import (
@@ -30,7 +32,47 @@ from langchain_skillboss.errors import model_errors
 from skillboss_core import ChatResult, StreamAccumulator, StreamChunk, Usage
 from skillboss_core import ToolCall as CoreToolCall
 from skillboss_core.errors import ToolArgumentsError
+from skillboss_core.security.redact import redact
 from skillboss_core.wire.answer import output_name, parse_json_answer
+from skillboss_core.wire.cost import Cost
+from skillboss_core.wire.provenance import request_id_of, vendor_of
+
+
+class Provenance:
+    """Which answer-level facts go into response_metadata: the headers only on request
+    (`include_response_headers`), scrubbed of the key and secret header values (a proxy
+    may echo them, and metadata is logged and traced)."""
+
+    __slots__ = ("hide", "include_headers")
+
+    def __init__(self, *, include_headers: bool = False, hide: Sequence[str] = ()) -> None:
+        self.include_headers = include_headers
+        self.hide = tuple(hide)
+
+    def add_headers(self, metadata: dict[str, Any], headers: Mapping[str, str] | None) -> None:
+        """`request_id` (when the gateway sent one) and, on request, `headers`."""
+        request_id = request_id_of(headers)
+        if request_id:
+            metadata["request_id"] = request_id
+        if self.include_headers and headers is not None:
+            metadata["headers"] = redact(dict(headers.items()), self.hide)
+
+
+NO_PROVENANCE = Provenance()
+
+
+def add_vendor(metadata: dict[str, Any], model: str | None) -> None:
+    """`vendor` of the model that answered, when its id or the catalog says."""
+    vendor = vendor_of(model)
+    if vendor:
+        metadata["vendor"] = vendor
+
+
+def add_cost(metadata: dict[str, Any], cost: Cost | None) -> None:
+    """`cost` (USD) and `cost_source` when the cost is known; absent, never a guess, when not."""
+    if cost is not None:
+        metadata["cost"] = cost.usd
+        metadata["cost_source"] = cost.source
 
 
 def usage_metadata(usage: Usage) -> UsageMetadata:
@@ -65,7 +107,7 @@ def _additional_kwargs(reasoning: str | None, refusal: str | None) -> dict[str, 
     return extra
 
 
-def to_message(result: ChatResult) -> AIMessage:
+def to_message(result: ChatResult, provenance: Provenance = NO_PROVENANCE) -> AIMessage:
     """A whole answer as an AIMessage (content, tool calls, reasoning, usage, metadata)."""
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
@@ -75,12 +117,16 @@ def to_message(result: ChatResult) -> AIMessage:
             calls.append(valid)
         if broken is not None:
             invalid.append(broken)
+    model = result.model or result.requested_model
     metadata: dict[str, Any] = {
-        "model_name": result.model or result.requested_model,
+        "model_name": model,
         "finish_reason": result.finish_reason,
         "id": result.id,
         "model_provider": PROVIDER,
     }
+    add_vendor(metadata, model)
+    add_cost(metadata, result.cost)
+    provenance.add_headers(metadata, result.headers)
     if result.system_fingerprint:
         metadata["system_fingerprint"] = result.system_fingerprint
     if result.service_tier:
@@ -115,10 +161,14 @@ def parsed_answer(
 
 
 def to_chat_result(
-    result: ChatResult, *, parse_into: type[BaseModel] | None = None
+    result: ChatResult,
+    *,
+    parse_into: type[BaseModel] | None = None,
+    provenance: Provenance = NO_PROVENANCE,
 ) -> LCChatResult:
-    """The LangChain result; `generation_info` and `llm_output` are filled as ChatOpenAI does."""
-    message = to_message(result)
+    """The LangChain result; `generation_info` and `llm_output` are filled as ChatOpenAI does
+    (and `llm_output["cost"]`, in USD, when the cost is known)."""
+    message = to_message(result, provenance)
     if parse_into is not None:
         message.additional_kwargs["parsed"] = parsed_answer(
             parse_into, message.text, refusal=result.refusal, finish_reason=result.finish_reason
@@ -128,6 +178,8 @@ def to_chat_result(
         llm_output["token_usage"] = result.usage.raw
     if result.system_fingerprint:
         llm_output["system_fingerprint"] = result.system_fingerprint
+    if result.cost is not None:
+        llm_output["cost"] = result.cost.usd
     info: dict[str, Any] = {"finish_reason": result.finish_reason}
     if result.logprobs is not None:
         info["logprobs"] = {"content": result.logprobs}
@@ -144,13 +196,21 @@ class ChunkTranslator:
         "_id",
         "_model_sent",
         "_parse_into",
+        "_provenance",
         "_requested_model",
         "_started",
         "stream_usage",
     )
 
-    def __init__(self, *, stream_usage: bool, parse_into: type[BaseModel] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        stream_usage: bool,
+        parse_into: type[BaseModel] | None = None,
+        provenance: Provenance = NO_PROVENANCE,
+    ) -> None:
         self.stream_usage = stream_usage
+        self._provenance = provenance
         self._started = False
         self._id: str | None = None
         self._model_sent = False
@@ -227,6 +287,7 @@ class ChunkTranslator:
             and chunk.logprobs is None
             and chunk.system_fingerprint is None
             and chunk.service_tier is None
+            and chunk.cost is None
         ):
             return None
         metadata: dict[str, Any] = {}
@@ -239,11 +300,13 @@ class ChunkTranslator:
             # One message, one id: the first chunk's, on every chunk (None: LangChain's run id
             # on every chunk, never a mix).
             self._id = chunk.id
+            self._provenance.add_headers(metadata, chunk.headers)  # the first chunk has them
         if chunk.id is not None:
             metadata["id"] = chunk.id
         if chunk.model is not None and not self._model_sent:
             self._model_sent = True
             metadata["model_name"] = chunk.model
+            add_vendor(metadata, chunk.model)
         if chunk.system_fingerprint is not None:
             metadata["system_fingerprint"] = chunk.system_fingerprint
         if chunk.service_tier is not None:
@@ -256,6 +319,10 @@ class ChunkTranslator:
                 # The server never named the model: report the one that was asked for.
                 self._model_sent = True
                 metadata["model_name"] = self._requested_model
+                add_vendor(metadata, self._requested_model)
+        # The usage chunk carries the cost; sent even with stream_usage=False (no usage then),
+        # so a cost callback still sees what the call cost.
+        add_cost(metadata, chunk.cost)
         return metadata
 
 

@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 
-
 def count_messages(messages: Sequence[BaseMessage], tools: Sequence[Any] | None = None) -> int:
     """Approximate prompt tokens for `messages` (and tool definitions, if given)."""
     total = REPLY_PRIMER

@@ -14,6 +14,7 @@ require_framework(
 )
 
 from llama_index_skillboss.base import SkillBoss  # noqa: E402
+from llama_index_skillboss.cost_handler import CostHandler  # noqa: E402
 from llama_index_skillboss.embedding import SkillBossEmbedding  # noqa: E402
 from skillboss_core.wire.embeddings import DEFAULT_EMBEDDING_MODEL  # noqa: E402
 from skillboss_core.wire.request import DEFAULT_MODEL  # noqa: E402
@@ -21,6 +22,7 @@ from skillboss_core.wire.request import DEFAULT_MODEL  # noqa: E402
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
     "DEFAULT_MODEL",
+    "CostHandler",
     "SkillBoss",
     "SkillBossEmbedding",
     "__version__",

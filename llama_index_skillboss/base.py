@@ -39,13 +39,16 @@ from pydantic import (
     SecretStr,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from llama_index_skillboss.connection_fields import (
     GatewayUrl,
+    PriceDiscount,
     RetryCount,
     SentHeaders,
     WholesaleKey,
 )
+from llama_index_skillboss.cost_handler import LLM_CLASS_NAME, handler_budget
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
 from llama_index_skillboss.streaming import (
@@ -61,6 +64,7 @@ from llama_index_skillboss.tools import (
     tool_specs,
 )
 from skillboss_core import (
+    Budget,
     ModelInfo,
 )
 from skillboss_core.config.field_names import accepted_names
@@ -159,6 +163,12 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         song = llm.structured_predict(Song, prompt, topic="the sea")
         ```
 
+    Every response (streamed: the last one) says what the call cost in
+    `additional_kwargs["cost"]` (USD; `cost_source`: "gateway" when the gateway reported it,
+    else "estimate": list price times `discount`; absent when unknown) and who answered
+    (`model`, `vendor`, `request_id`). `budget=Budget(usd=...)` refuses, unsent, a call that
+    could cost more than is left; `CostHandler` adds up what the calls cost.
+
     `close()` / `aclose()` (or `with` / `async with`) release the pooled connections, which
     instances with equal settings share; the next call reconnects.
     """
@@ -226,6 +236,21 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         default_factory=list,
         description="Models to try, in order, when the model is over capacity or failing.",
     )
+    discount: PriceDiscount
+    # Shared state, not a setting: never dumped, copies share it (one limit for them all).
+    budget: SkipJsonSchema[Budget | None] = Field(
+        default=None,
+        exclude=True,
+        description=(
+            "Spend limit of this LLM's calls: each call's worst case is reserved before it is "
+            "sent (BudgetExceededError, nothing sent, when it does not fit). None: the budget "
+            "of a CostHandler in the callback manager, if any."
+        ),
+    )
+    include_response_headers: bool = Field(
+        default=False,
+        description="Put the gateway's response headers in additional_kwargs['headers'].",
+    )
 
     if TYPE_CHECKING:
         # What type checkers and IDEs see: every keyword, typed, so a misspelt or mistyped
@@ -258,6 +283,9 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
             is_function_calling_model: bool | None = None,
             is_chat_model: bool = True,
             fallback_models: list[str] = ...,
+            discount: float | None = None,
+            budget: Budget | None = None,
+            include_response_headers: bool = False,
             # LlamaIndex's LLM fields.
             callback_manager: CallbackManager | None = None,
             rate_limiter: BaseRateLimiter | None = None,
@@ -299,7 +327,7 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
 
     @classmethod
     def class_name(cls) -> str:
-        return "skillboss_llm"
+        return LLM_CLASS_NAME
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -351,6 +379,17 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
             **kwargs,
         }
 
+    def _budget(self) -> Budget | None:
+        """The gateway call's `budget=`: this LLM's, else its callback manager's CostHandler's,
+        looked up at each call (handlers come and go)."""
+        return self.budget if self.budget is not None else handler_budget(self.callback_manager)
+
+    def _shown_headers(self) -> list[str] | None:
+        """With include_response_headers, the values to scrub from the headers shown."""
+        if not self.include_response_headers:
+            return None
+        return self._gateway().settings.values_to_hide()
+
     def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> ChatRequest:
         """The core's validated request for these messages and per-call parameters."""
         values = self._param_values(kwargs)
@@ -362,23 +401,23 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, kwargs)
-        result = self._ready_gateway().complete(request)
-        return chat_response(result)
+        result = self._ready_gateway().complete(request, budget=self._budget())
+        return chat_response(result, show_headers=self._shown_headers())
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, kwargs)
-        result = await self._ready_gateway().acomplete(request)
-        return chat_response(result)
+        result = await self._ready_gateway().acomplete(request, budget=self._budget())
+        return chat_response(result, show_headers=self._shown_headers())
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, kwargs)
-        chunks = self._ready_gateway().stream(request)
-        return chat_stream(chunks)
+        chunks = self._ready_gateway().stream(request, budget=self._budget())
+        return chat_stream(chunks, show_headers=self._shown_headers())
 
     def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         request = self._request(messages, kwargs)
-        chunks = self._ready_gateway().astream(request)
-        return achat_stream(chunks)
+        chunks = self._ready_gateway().astream(request, budget=self._budget())
+        return achat_stream(chunks, show_headers=self._shown_headers())
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -415,14 +454,16 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         request = self._request(_prompt_messages(prompt), kwargs)
-        return completion_stream(self._ready_gateway().stream(request))
+        chunks = self._ready_gateway().stream(request, budget=self._budget())
+        return completion_stream(chunks, show_headers=self._shown_headers())
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         request = self._request(_prompt_messages(prompt), kwargs)
-        return acompletion_stream(self._ready_gateway().astream(request))
+        chunks = self._ready_gateway().astream(request, budget=self._budget())
+        return acompletion_stream(chunks, show_headers=self._shown_headers())
 
     # -- tools -----------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 LlamaIndex's OpenAI classes read `api_key=None` and `api_base=None` as "from the
 environment"; the key never appears in a dump or a repr, and secret-looking default headers
 are left out of dumps. Declared once here, as annotated types, so both classes hold exactly the
-same rules (what the settings mean is `skillboss_core`'s: `AdapterSettings`).
+same rules (what the settings mean is `skillboss_core`'s: `AdapterSettings`). `discount`,
+the setting only SkillBoss has (embeddings are not priced), is declared here for the same
+reason: the core reads it with the other five.
 """
 
 from __future__ import annotations
@@ -62,5 +64,18 @@ RetryCount = Annotated[
         default=DEFAULT_MAX_RETRIES,
         ge=0,
         description="Retries of a transient failure (400, 401, 402, 403, 404, 422: never).",
+    ),
+]
+PriceDiscount = Annotated[
+    float | None,
+    Field(
+        default=None,
+        # A bool or a text is refused rather than read as 1.0 or parsed: it is a typo.
+        strict=True,
+        description=(
+            "The fraction of list price the account pays, in (0, 1] (0.8: 20% off); "
+            "None: SKILLBOSS_DISCOUNT, else 1.0. Prices cost estimates; a cost the gateway "
+            "reports is used as is."
+        ),
     ),
 ]

@@ -3,11 +3,13 @@
 Usage goes both in `raw["usage"]` and in `additional_kwargs` (prompt_tokens,
 completion_tokens, total_tokens): TokenCountingHandler reads the first and falls back to
 the second, so SkillBoss calls are counted from the gateway's numbers, not estimated.
+What the call cost and who answered it (`call_kwargs`) go in `additional_kwargs` too, where
+`CostHandler` and user code read them on every path, streamed or not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llama_index.core.base.llms.types import (
@@ -23,7 +25,10 @@ from llama_index.core.base.llms.types import (
 
 from skillboss_core import ChatResult, ToolCall, Usage
 from skillboss_core.errors import ToolArgumentsError
+from skillboss_core.security.redact import redact
+from skillboss_core.wire.cost import Cost
 from skillboss_core.wire.decode import finish_reason_in
+from skillboss_core.wire.provenance import request_id_of, vendor_of
 
 
 def raw_usage(usage: Usage) -> dict[str, Any]:
@@ -51,6 +56,45 @@ def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
     if usage.reasoning_tokens is not None:
         counts["reasoning_tokens"] = usage.reasoning_tokens
     return counts
+
+
+def call_kwargs(
+    asked: str | None,
+    answered: str | None,
+    cost: Cost | None,
+    headers: Mapping[str, str] | None,
+    *,
+    show_headers: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """What a gateway call cost and who answered it: `cost` (USD) and `cost_source` only
+    when the cost is known (never a guess), `request_id` (for a support ticket), `model` and
+    `vendor` of the model that answered (after a fallback, not the one asked first), and the
+    response `headers` when `show_headers` is given: the values to scrub from them (the key,
+    secret header values: a proxy may echo them, and responses get logged and traced).
+    Nothing when no gateway call made the answer (`asked` None: a replayed stream)."""
+    if asked is None:
+        return {}
+    model = answered or asked
+    found: dict[str, Any] = {
+        "cost": cost.usd if cost is not None else None,
+        "cost_source": cost.source if cost is not None else None,
+        "request_id": request_id_of(headers),
+        "vendor": vendor_of(model) or vendor_of(asked),
+        "model": model,
+    }
+    extra = {name: value for name, value in found.items() if value is not None}
+    if show_headers is not None and headers is not None:
+        extra["headers"] = redact(dict(headers.items()), show_headers)
+    return extra
+
+
+def response_kwargs(usage: Usage | None, call: dict[str, Any]) -> dict[str, Any]:
+    """A response's `additional_kwargs`: the token counts, then the call's facts where the
+    counts did not already name them."""
+    extra = usage_kwargs(usage)
+    for name, value in call.items():
+        extra.setdefault(name, value)
+    return extra
 
 
 def to_logprobs(entries: Sequence[dict[str, Any]] | None) -> list[list[LogProb]] | None:
@@ -119,8 +163,8 @@ def assistant_message(fields: dict[str, Any]) -> ChatMessage:
     return ChatMessage(role=MessageRole.ASSISTANT, **fields)
 
 
-def chat_response(result: ChatResult) -> ChatResponse:
-    """A whole answer."""
+def chat_response(result: ChatResult, *, show_headers: Sequence[str] | None = None) -> ChatResponse:
+    """A whole answer, with what it cost and who answered it."""
     fields = message_fields(
         result.content or "",
         result.reasoning or "",
@@ -133,7 +177,16 @@ def chat_response(result: ChatResult) -> ChatResponse:
         message=assistant_message(fields),
         raw=raw,
         logprobs=to_logprobs(result.logprobs),
-        additional_kwargs=usage_kwargs(result.usage),
+        additional_kwargs=response_kwargs(
+            result.usage,
+            call_kwargs(
+                result.requested_model,
+                result.model,
+                result.cost,
+                result.headers,
+                show_headers=show_headers,
+            ),
+        ),
     )
 
 
@@ -148,7 +201,8 @@ def finish_reason_of(response: ChatResponse) -> str | None:
 
 
 def completion_response(response: ChatResponse) -> CompletionResponse:
-    """The completion view of a whole chat answer."""
+    """The completion view of a whole chat answer (the same `additional_kwargs`: usage,
+    cost and who answered)."""
     return CompletionResponse(
         text=response.message.content or "",
         raw=response.raw,

@@ -6,12 +6,14 @@ gets a lazy snapshot (a mark: how many pieces the chunks so far had delivered) w
 are joined only if read, each on its own: a consumer reading deltas (query engines) or
 deltas and `additional_kwargs` (chat engines, checking for tool calls) costs O(1) per chunk.
 After the last chunk comes one final response with an empty delta, the whole message built
-once, usage, finish reason and all logprobs (as a non-streamed call would give).
+once, usage, finish reason, all logprobs, and what the call cost and who answered it (as a
+non-streamed call would give): the cost is known only once the usage has arrived, and the
+final response is the one LlamaIndex's callbacks hand to handlers at the stream's end.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Generator, Sequence
 from functools import partial
 from typing import Any
 
@@ -24,15 +26,17 @@ from llama_index.core.base.llms.types import (
 from llama_index_skillboss.lazy import PartialCompletion, PartialMessage
 from llama_index_skillboss.outputs import (
     assistant_message,
+    call_kwargs,
     message_blocks,
     message_fields,
     message_kwargs,
     raw_usage,
+    response_kwargs,
     to_logprobs,
-    usage_kwargs,
 )
 from skillboss_core import ChatStream, StreamChunk, ToolCall, ToolCallDelta
 from skillboss_core.wire.builders import default_call_id
+from skillboss_core.wire.cost import Cost
 from skillboss_core.wire.stream import AsyncChatStream, StreamAccumulator
 
 # (text pieces, reasoning pieces, refusal pieces, (index, id, name, argument pieces) per call):
@@ -49,15 +53,20 @@ class StreamState:
     hold pieces of chunks not handed out yet) and the ids and names of the calls.
     """
 
-    __slots__ = ("calls", "reasoning", "refusal", "stream", "text")
+    __slots__ = ("calls", "cost", "reasoning", "refusal", "show_headers", "stream", "text")
 
-    def __init__(self, stream: ChatStream | AsyncChatStream) -> None:
+    def __init__(
+        self, stream: ChatStream | AsyncChatStream, *, show_headers: Sequence[str] | None = None
+    ) -> None:
         self.stream = stream
         self.text = 0
         self.reasoning = 0
         self.refusal = 0
         # index -> [id, name, argument pieces delivered]
         self.calls: dict[int, list[Any]] = {}
+        # The core prices the call on the usage chunk; None until then (or unknown).
+        self.cost: Cost | None = None
+        self.show_headers = show_headers
 
     @property
     def answer(self) -> StreamAccumulator:
@@ -68,6 +77,8 @@ class StreamState:
     def add(self, chunk: StreamChunk) -> bool:
         """Count a chunk; True when it carries something a consumer should be handed."""
         said = False
+        if chunk.usage is not None:
+            self.cost = chunk.cost
         if chunk.text:
             self.text += 1
             said = True
@@ -163,6 +174,18 @@ class StreamState:
             "usage": usage,
         }
 
+    def final_kwargs(self) -> dict[str, Any]:
+        """The closing response's `additional_kwargs`: usage, cost and who answered."""
+        answer = self.answer
+        call = call_kwargs(
+            self.stream.requested_model,
+            answer.model,
+            self.cost,
+            answer.headers,
+            show_headers=self.show_headers,
+        )
+        return response_kwargs(answer.usage, call)
+
     # -- responses -------------------------------------------------------------------------
 
     def chat_chunk(self, chunk: StreamChunk) -> ChatResponse:
@@ -192,7 +215,7 @@ class StreamState:
             delta="",
             raw=self.raw(),
             logprobs=to_logprobs(self.answer.logprobs),
-            additional_kwargs=usage_kwargs(usage),
+            additional_kwargs=self.final_kwargs(),
         )
 
     def completion_chunk(self, chunk: StreamChunk) -> CompletionResponse:
@@ -210,12 +233,14 @@ class StreamState:
             delta="",
             raw=self.raw(),
             logprobs=to_logprobs(self.answer.logprobs),
-            additional_kwargs=usage_kwargs(self.answer.usage),
+            additional_kwargs=self.final_kwargs(),
         )
 
 
-def chat_stream(chunks: ChatStream) -> Generator[ChatResponse, None, None]:
-    state = StreamState(chunks)
+def chat_stream(
+    chunks: ChatStream, *, show_headers: Sequence[str] | None = None
+) -> Generator[ChatResponse, None, None]:
+    state = StreamState(chunks, show_headers=show_headers)
     try:
         for chunk in chunks:
             if state.add(chunk):
@@ -225,8 +250,10 @@ def chat_stream(chunks: ChatStream) -> Generator[ChatResponse, None, None]:
     yield state.chat_final()
 
 
-async def achat_stream(chunks: AsyncChatStream) -> AsyncGenerator[ChatResponse, None]:
-    state = StreamState(chunks)
+async def achat_stream(
+    chunks: AsyncChatStream, *, show_headers: Sequence[str] | None = None
+) -> AsyncGenerator[ChatResponse, None]:
+    state = StreamState(chunks, show_headers=show_headers)
     try:
         async for chunk in chunks:
             if state.add(chunk):
@@ -236,8 +263,10 @@ async def achat_stream(chunks: AsyncChatStream) -> AsyncGenerator[ChatResponse, 
     yield state.chat_final()
 
 
-def completion_stream(chunks: ChatStream) -> Generator[CompletionResponse, None, None]:
-    state = StreamState(chunks)
+def completion_stream(
+    chunks: ChatStream, *, show_headers: Sequence[str] | None = None
+) -> Generator[CompletionResponse, None, None]:
+    state = StreamState(chunks, show_headers=show_headers)
     try:
         for chunk in chunks:
             if state.add(chunk):
@@ -247,8 +276,10 @@ def completion_stream(chunks: ChatStream) -> Generator[CompletionResponse, None,
     yield state.completion_final()
 
 
-async def acompletion_stream(chunks: AsyncChatStream) -> AsyncGenerator[CompletionResponse, None]:
-    state = StreamState(chunks)
+async def acompletion_stream(
+    chunks: AsyncChatStream, *, show_headers: Sequence[str] | None = None
+) -> AsyncGenerator[CompletionResponse, None]:
+    state = StreamState(chunks, show_headers=show_headers)
     try:
         async for chunk in chunks:
             if state.add(chunk):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from skillboss_core.errors import BudgetExceededError, InvalidParameterError
 
@@ -121,6 +121,21 @@ class Budget:
             if usd is not None:
                 self._spent += usd
                 self._calls += 1
+
+    def __copy__(self) -> Budget:
+        """Itself: a budget is one limit shared by everything given it (a copied model, a
+        deep-copied chain), never a second allowance."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Budget:
+        return self
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "A Budget cannot be pickled: it is a limit for the calls of one process, and a "
+            "copy in each worker (Ray, Dask, multiprocessing) would multiply it. Give each "
+            "worker its own Budget (its share of the total) when it builds its model."
+        )
 
     def __repr__(self) -> str:
         return (

@@ -229,3 +229,13 @@ def test_the_request_id_and_the_vendor() -> None:
     assert vendor_of("openai/gpt-5.4-mini") == "openai"
     assert vendor_of("claude-sonnet-4-5") == "anthropic"
     assert vendor_of("acme-unknown") is None and vendor_of(None) is None
+
+
+def test_a_copy_is_the_same_budget_and_a_pickle_is_refused_clearly() -> None:
+    import copy
+    import pickle
+
+    budget = Budget(usd=1.0)
+    assert copy.copy(budget) is budget and copy.deepcopy({"b": budget})["b"] is budget
+    with pytest.raises(TypeError, match="each worker its own Budget"):
+        pickle.dumps(budget)

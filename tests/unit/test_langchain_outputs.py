@@ -177,6 +177,7 @@ def test_whole_answer_message() -> None:
         "finish_reason": "tool_calls",
         "id": "chatcmpl-9",
         "model_provider": "skillboss",
+        "vendor": "openai",
         "system_fingerprint": "fp_9",
         "service_tier": "default",
         "logprobs": {"content": [{"token": "Hi", "logprob": -0.3}]},

@@ -68,7 +68,9 @@ class FakeGateway:
     def __init__(self, events: list[bytes]) -> None:
         self.events = events
 
-    def stream(self, body: dict[str, Any], *, fallback_models: Any = ()) -> ChatStream:
+    def stream(
+        self, body: dict[str, Any], *, fallback_models: Any = (), budget: Any = None
+    ) -> ChatStream:
         return fx.replay(self.events)
 
 

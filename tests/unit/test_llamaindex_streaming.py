@@ -42,13 +42,17 @@ class FakeGateway:
     def _closed(self) -> None:
         self.closed = True
 
-    def stream(self, call: ChatRequest, *, fallback_models: Sequence[str] = ()) -> ChatStream:
+    def stream(
+        self, call: ChatRequest, *, fallback_models: Sequence[str] = (), budget: Any = None
+    ) -> ChatStream:
         body = call.body(stream=True)
         self.bodies.append(body)
         one = one_tool_call_only(body)
         return fx.replay(self.events, on_close=self._closed, one_tool_call=one)
 
-    def astream(self, call: ChatRequest, *, fallback_models: Sequence[str] = ()) -> AsyncChatStream:
+    def astream(
+        self, call: ChatRequest, *, fallback_models: Sequence[str] = (), budget: Any = None
+    ) -> AsyncChatStream:
         body = call.body(stream=True)
         self.bodies.append(body)
         return fx.areplay(self.events, one_tool_call=one_tool_call_only(body))
