@@ -30,12 +30,11 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    field_validator,
     model_validator,
 )
 from typing_extensions import Self
 
-from langchain_skillboss.callbacks import active_budget
+from langchain_skillboss.cost_fields import Discount, SharedBudget, budget_for
 from langchain_skillboss.errors import model_errors
 from langchain_skillboss.messages import to_wire_messages
 from langchain_skillboss.outputs import (
@@ -57,7 +56,6 @@ from skillboss_core import API_KEY_ENV, Budget, ChatParams, Gateway
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
 from skillboss_core.transport.adapter_settings import AdapterSettings, ConnectedAdapter
-from skillboss_core.wire.cost import check_discount
 from skillboss_core.wire.options import OPTION_NAMES
 from skillboss_core.wire.request import (
     DEFAULT_MODEL,
@@ -384,10 +382,10 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
     """Fields merged into the request body as-is, for gateway features not modelled here."""
     fallback_models: list[str] = Field(default_factory=list)
     """Models to try in order when the model is over capacity, rate limited or failing."""
-    discount: float | None = None
+    discount: Discount = None
     """The fraction of list price this account pays, in (0, 1] (0.8: 20% off), for the cost
     estimate when the gateway reports no cost itself. None: SKILLBOSS_DISCOUNT, else 1.0."""
-    budget: Budget | None = Field(default=None, exclude=True)
+    budget: SharedBudget = None
     """A spend limit (`skillboss_core.Budget`) every call of this model counts against: a
     call whose worst case does not fit raises SkillBossBudgetExceededError unsent. None: the
     budget of the enclosing `get_skillboss_callback(budget=...)` block, if any. Shared, not
@@ -486,12 +484,6 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
             values[name] = extra.pop(name)
         values["model_kwargs"] = extra
         return values
-
-    @field_validator("discount", mode="before")
-    @classmethod
-    def _discount_multiplier(cls, value: Any) -> float | None:
-        """A wrong discount would misprice every call and loosen every budget: refused now."""
-        return None if value is None else check_discount(value, "discount")
 
     @model_validator(mode="after")
     def _validate_now(self) -> Self:
@@ -663,7 +655,7 @@ class ChatSkillBoss(SerializableWithoutSecrets, BaseChatModel, ConnectedAdapter)
             parse_into=schema if is_pydantic_schema(schema) else None,
             # Looked up now, in the caller's context: a cost callback's budget applies to
             # the calls made inside its block, in whatever thread or task.
-            budget=self.budget if self.budget is not None else active_budget(),
+            budget=budget_for(self.budget),
             provenance=self._provenance(),
         )
 

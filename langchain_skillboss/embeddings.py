@@ -21,9 +21,10 @@ from pydantic import (
 )
 from typing_extensions import Self
 
+from langchain_skillboss.cost_fields import Discount, SharedBudget, budget_for
 from langchain_skillboss.errors import model_errors
 from langchain_skillboss.serialization import SerializableWithoutSecrets
-from skillboss_core import API_KEY_ENV, BASE_URL_ENV, Gateway
+from skillboss_core import API_KEY_ENV, BASE_URL_ENV, Budget, Gateway
 from skillboss_core.config.endpoints import is_url
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, base_url_from_env
@@ -122,7 +123,9 @@ class SkillBossEmbeddings(SerializableWithoutSecrets, Embeddings, ConnectedAdapt
 
     # Unknown keywords are refused (by _refuse_unknown, with a clear message), and validation
     # errors never echo the constructor's input: it may hold the key.
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", hide_input_in_errors=True, arbitrary_types_allowed=True
+    )
     # No body_hint: every unknown keyword is refused (`_refuse_unknown`), none is sent.
     _connection: ClassVar[AdapterSettings] = AdapterSettings(
         owner=_OWNER, url_names=_URL_NAMES, body_hint=None
@@ -173,6 +176,14 @@ class SkillBossEmbeddings(SerializableWithoutSecrets, Embeddings, ConnectedAdapt
     default_headers: dict[str, str] | None = None
     """Sent with every request. Secret-looking ones (X-Api-Key...) are masked in repr and
     model_dump and left out of dumpd/dumps."""
+    discount: Discount = None
+    """The fraction of list price this account pays, in (0, 1], for the estimate a budget is
+    charged when the gateway reports no cost. None: SKILLBOSS_DISCOUNT, else 1.0."""
+    budget: SharedBudget = None
+    """A spend limit (`skillboss_core.Budget`, shareable with chat models): the worst case of
+    a call's texts is reserved before its first batch is sent (SkillBossBudgetExceededError,
+    nothing sent, when it does not fit) and the batches' cost charged. None: the budget of
+    the enclosing `get_skillboss_callback(budget=...)` block, if any. Never serialized."""
 
     if TYPE_CHECKING:
         # What type checkers and IDEs see: every keyword, typed (see ChatSkillBoss). Keep in
@@ -197,6 +208,8 @@ class SkillBossEmbeddings(SerializableWithoutSecrets, Embeddings, ConnectedAdapt
             total_timeout: float | None = None,
             max_retries: int | None = DEFAULT_MAX_RETRIES,
             default_headers: dict[str, str] | None = None,
+            discount: float | None = None,
+            budget: Budget | None = None,
         ) -> None:
             """Embeddings on the gateway; each argument is the field of that name (or the
             field it is another name for): see the class and field docstrings."""
@@ -252,25 +265,33 @@ class SkillBossEmbeddings(SerializableWithoutSecrets, Embeddings, ConnectedAdapt
         """One vector per text, in the order of the texts; `chunk_size` overrides the texts
         per request for this call. No texts: no request, []."""
         with model_errors():
-            return self.gateway.embed(self._request(chunk_size), texts).vectors
+            return self.gateway.embed(
+                self._request(chunk_size), texts, budget=budget_for(self.budget)
+            ).vectors
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one text."""
         with model_errors():
-            return self.gateway.embed(self._request(None), [text]).vectors[0]
+            return self.gateway.embed(
+                self._request(None), [text], budget=budget_for(self.budget)
+            ).vectors[0]
 
     async def aembed_documents(
         self, texts: list[str], chunk_size: int | None = None
     ) -> list[list[float]]:
         """`embed_documents` on the running event loop (the batches as tasks)."""
         with model_errors():
-            result = await self.gateway.aembed(self._request(chunk_size), texts)
+            result = await self.gateway.aembed(
+                self._request(chunk_size), texts, budget=budget_for(self.budget)
+            )
             return result.vectors
 
     async def aembed_query(self, text: str) -> list[float]:
         """`embed_query` on the running event loop."""
         with model_errors():
-            result = await self.gateway.aembed(self._request(None), [text])
+            result = await self.gateway.aembed(
+                self._request(None), [text], budget=budget_for(self.budget)
+            )
             return result.vectors[0]
 
     # -- display and serialization -----------------------------------------------------------

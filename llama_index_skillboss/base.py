@@ -39,16 +39,16 @@ from pydantic import (
     SecretStr,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from llama_index_skillboss.connection_fields import (
     GatewayUrl,
     PriceDiscount,
     RetryCount,
     SentHeaders,
+    SpendLimit,
     WholesaleKey,
 )
-from llama_index_skillboss.cost_handler import LLM_CLASS_NAME, handler_budget
+from llama_index_skillboss.cost_handler import LLM_CLASS_NAME, budget_for
 from llama_index_skillboss.messages import to_wire_messages
 from llama_index_skillboss.outputs import chat_response, completion_response, finish_reason_of
 from llama_index_skillboss.streaming import (
@@ -238,15 +238,7 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
     )
     discount: PriceDiscount
     # Shared state, not a setting: never dumped, copies share it (one limit for them all).
-    budget: SkipJsonSchema[Budget | None] = Field(
-        default=None,
-        exclude=True,
-        description=(
-            "Spend limit of this LLM's calls: each call's worst case is reserved before it is "
-            "sent (BudgetExceededError, nothing sent, when it does not fit). None: the budget "
-            "of a CostHandler in the callback manager, if any."
-        ),
-    )
+    budget: SpendLimit
     include_response_headers: bool = Field(
         default=False,
         description="Put the gateway's response headers in additional_kwargs['headers'].",
@@ -380,9 +372,7 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
         }
 
     def _budget(self) -> Budget | None:
-        """The gateway call's `budget=`: this LLM's, else its callback manager's CostHandler's,
-        looked up at each call (handlers come and go)."""
-        return self.budget if self.budget is not None else handler_budget(self.callback_manager)
+        return budget_for(self.budget, self.callback_manager)
 
     def _shown_headers(self) -> list[str] | None:
         """With include_response_headers, the values to scrub from the headers shown."""

@@ -3,9 +3,9 @@
 LlamaIndex's OpenAI classes read `api_key=None` and `api_base=None` as "from the
 environment"; the key never appears in a dump or a repr, and secret-looking default headers
 are left out of dumps. Declared once here, as annotated types, so both classes hold exactly the
-same rules (what the settings mean is `skillboss_core`'s: `AdapterSettings`). `discount`,
-the setting only SkillBoss has (embeddings are not priced), is declared here for the same
-reason: the core reads it with the other five.
+same rules (what the settings mean is `skillboss_core`'s: `AdapterSettings`). `discount`
+(the core reads it with the other five) and `budget` (shared state, not a setting: never
+dumped, and copies spend from the same one) are declared here for the same reason.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, BeforeValidator, Field, PlainSerializer, SecretStr
+from pydantic.json_schema import SkipJsonSchema
 
+from skillboss_core.config.budget import Budget
 from skillboss_core.config.settings import DEFAULT_MAX_RETRIES, api_key_from_env, base_url_from_env
 from skillboss_core.security.keys import public_headers
 
@@ -76,6 +78,18 @@ PriceDiscount = Annotated[
             "The fraction of list price the account pays, in (0, 1] (0.8: 20% off); "
             "None: SKILLBOSS_DISCOUNT, else 1.0. Prices cost estimates; a cost the gateway "
             "reports is used as is."
+        ),
+    ),
+]
+SpendLimit = Annotated[
+    SkipJsonSchema[Budget | None],
+    Field(
+        default=None,
+        exclude=True,
+        description=(
+            "Spend limit of this object's calls: each call's worst case is reserved before it "
+            "is sent (BudgetExceededError, nothing sent, when it does not fit). None: the "
+            "budget of a CostHandler in the callback manager, if any."
         ),
     ),
 ]

@@ -254,6 +254,12 @@ class CostEventHandler(BaseEventHandler):
             self.costs.count(event.response)
 
 
+def budget_for(own: Budget | None, callback_manager: CallbackManager | None) -> Budget | None:
+    """A call's `budget=`: the object's own, else its callback manager's CostHandler's,
+    looked up at each call (handlers come and go)."""
+    return own if own is not None else handler_budget(callback_manager)
+
+
 def handler_budget(callback_manager: CallbackManager | None) -> Budget | None:
     """The budget of the first CostHandler in the callback manager that has one, else None:
     what a SkillBoss without a budget of its own spends from, looked up at each call."""

@@ -30,11 +30,14 @@ from pydantic import (
 
 from llama_index_skillboss.connection_fields import (
     GatewayUrl,
+    PriceDiscount,
     RetryCount,
     SentHeaders,
+    SpendLimit,
     WholesaleKey,
 )
-from skillboss_core import InvalidParameterError
+from llama_index_skillboss.cost_handler import budget_for
+from skillboss_core import Budget, InvalidParameterError
 from skillboss_core.config.field_names import accepted_names
 from skillboss_core.config.settings import (
     DEFAULT_MAX_RETRIES,
@@ -171,6 +174,8 @@ class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
         ),
     )
     default_headers: SentHeaders
+    discount: PriceDiscount
+    budget: SpendLimit
 
     if TYPE_CHECKING:
         # What type checkers and IDEs see: every keyword, typed (see SkillBoss in base.py).
@@ -192,6 +197,8 @@ class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
             timeout: float | None = DEFAULT_TIMEOUT,
             total_timeout: float | None = None,
             default_headers: dict[str, str] | None = None,
+            discount: float | None = None,
+            budget: Budget | None = None,
             # LlamaIndex's BaseEmbedding fields.
             callback_manager: CallbackManager | None = None,
             embeddings_cache: BaseKVStore | None = None,
@@ -274,10 +281,13 @@ class SkillBossEmbedding(BaseEmbedding, ConnectedAdapter):
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         """All `texts`, in order: batches of embed_batch_size, num_workers in flight."""
-        return self._ready_gateway().embed(self._request(), texts).vectors
+        budget = budget_for(self.budget, self.callback_manager)
+        return self._ready_gateway().embed(self._request(), texts, budget=budget).vectors
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return (await self._ready_gateway().aembed(self._request(), texts)).vectors
+        budget = budget_for(self.budget, self.callback_manager)
+        result = await self._ready_gateway().aembed(self._request(), texts, budget=budget)
+        return result.vectors
 
     # -- batching --------------------------------------------------------------------------
 

@@ -596,3 +596,60 @@ def test_a_failed_call_costs_nothing(gateway_server: ScriptedGateway) -> None:
     with get_skillboss_callback() as cb, pytest.raises(ModelError):
         llm(gateway_server, budget=budget).invoke(PROMPT)
     assert (budget.spent_usd, budget.reserved_usd, cb.successful_requests) == (0, 0, 0)
+
+
+# ---- embeddings: the same budget guards a RAG pipeline's vectors ------------------------------
+
+
+EMBEDDING_MODEL = "openai/text-embedding-3-small"
+TEXTS = [f"Passage {n} on how wholesale usage is billed." for n in range(6)]
+
+
+def embeddings(server: ScriptedGateway, **kwargs: Any) -> Any:
+    from langchain_skillboss import SkillBossEmbeddings
+
+    return SkillBossEmbeddings(
+        model=EMBEDDING_MODEL, api_key="sk-test", base_url=server.base_url, max_retries=0, **kwargs
+    )
+
+
+@pytest.mark.parametrize("style", ["sync", "async"])
+def test_an_embeddings_budget_refuses_unsent_and_charges_what_fits(
+    gateway_server: ScriptedGateway, style: str
+) -> None:
+    from skillboss_core.wire.cost import embeddings_worst_case
+
+    worst = embeddings_worst_case(EMBEDDING_MODEL, TEXTS)
+    assert worst is not None
+
+    def embed(model: Any) -> list[list[float]]:
+        if style == "sync":
+            return model.embed_documents(TEXTS)  # type: ignore[no-any-return]
+        return asyncio.run(model.aembed_documents(TEXTS))  # type: ignore[no-any-return]
+
+    tight = Budget(usd=worst * 0.9)
+    with pytest.raises(SkillBossBudgetExceededError):
+        embed(embeddings(gateway_server, budget=tight))
+    assert gateway_server.requests == []
+    roomy = Budget(usd=worst * 2)
+    assert len(embed(embeddings(gateway_server, budget=roomy, discount=0.5))) == len(TEXTS)
+    assert sum(len(r.json["input"]) for r in gateway_server.requests) == len(TEXTS)
+    assert 0 < roomy.spent_usd <= worst * 0.5 and roomy.reserved_usd == 0.0
+    assert "budget" not in dumps(embeddings(gateway_server, budget=roomy))
+
+
+def test_a_callback_budget_guards_the_embeddings_in_its_block(
+    gateway_server: ScriptedGateway,
+) -> None:
+    with get_skillboss_callback(budget=Budget(usd=0.0)), pytest.raises(BudgetExceededError):
+        embeddings(gateway_server).embed_query("What is billed?")
+    assert gateway_server.requests == []
+    assert len(embeddings(gateway_server).embed_query("What is billed?")) > 0
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, "0.8", True])
+def test_an_embeddings_discount_out_of_range_is_refused(
+    gateway_server: ScriptedGateway, bad: Any
+) -> None:
+    with pytest.raises(ValueError, match="discount"):
+        embeddings(gateway_server, discount=bad)

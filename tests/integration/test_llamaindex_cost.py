@@ -666,3 +666,55 @@ async def test_cost_handler_through_instrumentation(gateway_server: ScriptedGate
     assert len(gateway_server.requests) == 4
     assert costs.successful_requests == 4
     assert costs.total_cost == sum([expected_cost(MODEL)] * 4)
+
+
+# ---- embeddings: the same budget guards an index's vectors ----------------------------------
+
+EMBEDDING_MODEL = "openai/text-embedding-3-small"
+
+
+def embedder(server: ScriptedGateway, **kwargs: Any) -> Any:
+    from llama_index_skillboss import SkillBossEmbedding
+
+    settings: dict[str, Any] = {"api_key": KEY, "max_retries": 0, "embed_batch_size": 2}
+    return SkillBossEmbedding(
+        model_name=EMBEDDING_MODEL, api_base=server.base_url, **{**settings, **kwargs}
+    )
+
+
+def test_an_index_is_built_within_its_budget_or_not_at_all(
+    gateway_server: ScriptedGateway,
+) -> None:
+    from llama_index.core import Document
+
+    from skillboss_core.wire.cost import embeddings_worst_case
+
+    documents = [Document(text=f"Note {n}: wholesale usage is billed per token.") for n in range(4)]
+    texts = [document.text for document in documents]
+    worst = embeddings_worst_case(EMBEDDING_MODEL, texts[:2])  # one batch of two notes
+    assert worst is not None
+    with pytest.raises(BudgetExceededError):
+        VectorStoreIndex.from_documents(
+            documents, embed_model=embedder(gateway_server, budget=Budget(usd=worst * 0.5))
+        )
+    assert gateway_server.requests == []
+    budget = Budget(usd=1.0)
+    index = VectorStoreIndex.from_documents(
+        documents, embed_model=embedder(gateway_server, budget=budget)
+    )
+    assert len(index.docstore.docs) == 4
+    assert len(gateway_server.requests) == 2  # two batches of two, in one embedding call
+    assert budget.spent_usd > 0 and budget.reserved_usd == 0.0 and budget.calls == 1
+
+
+def test_a_cost_handlers_budget_guards_the_embedding_model_it_is_given_to(
+    gateway_server: ScriptedGateway,
+) -> None:
+    handler = CostHandler(budget=Budget(usd=0.0))
+    model = embedder(gateway_server, callback_manager=CallbackManager([handler]))
+    with pytest.raises(BudgetExceededError):
+        asyncio.run(model.aget_text_embedding_batch(["What is billed?"]))
+    with pytest.raises(BudgetExceededError):
+        model.get_query_embedding("What is billed?")
+    assert gateway_server.requests == []
+    assert "budget" not in model.to_dict()

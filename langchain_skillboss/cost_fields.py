@@ -1,0 +1,30 @@
+"""The two cost settings ChatSkillBoss and SkillBossEmbeddings share, declared once.
+
+`discount` prices estimates (a wrong one would misprice every call and loosen every budget,
+so it is refused when the object is built); `budget` is shared state, not a setting: never
+serialized, and a copied model spends from the same one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from langchain_skillboss.callbacks import active_budget
+from skillboss_core import Budget
+from skillboss_core.wire.cost import check_discount
+
+
+def _discount(value: Any) -> float | None:
+    return None if value is None else check_discount(value, "discount")
+
+
+Discount = Annotated[float | None, BeforeValidator(_discount)]
+SharedBudget = Annotated[Budget | None, Field(default=None, exclude=True)]
+
+
+def budget_for(own: Budget | None) -> Budget | None:
+    """A call's budget: the object's own, else the innermost `get_skillboss_callback(budget=)`
+    block's, looked up in the caller's context at each call."""
+    return own if own is not None else active_budget()
