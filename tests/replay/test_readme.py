@@ -247,12 +247,38 @@ def check_embeddings(scope: dict[str, Any], cassette: Any, output: str) -> None:
     assert isinstance(Settings.embed_model, scope["SkillBossEmbedding"])
 
 
+def check_cost_and_budgets(scope: dict[str, Any], cassette: Any, output: str) -> None:
+    from skillboss_core.wire.cost import estimate_cost
+    from skillboss_core.wire.results import Usage
+
+    reply = scope["reply"]
+    usage = reply.usage_metadata
+    assert usage is not None
+    counts = Usage(usage["input_tokens"], usage["output_tokens"], usage["total_tokens"])
+    expected = estimate_cost("openai/gpt-5.4-mini", counts, discount=0.8)
+    assert expected is not None
+    assert reply.response_metadata["cost"] == pytest.approx(expected.usd)
+    printed = output.splitlines()
+    assert printed[0] == f"{reply.response_metadata['cost']} estimate"
+    callback = scope["cb"]
+    assert callback.successful_requests == 2 and callback.total_cost > 0
+    assert printed[1].endswith("2 ['openai/gpt-5.4-mini']")
+    # The haiku's worst case (100,000 output tokens) did not fit: it was never sent.
+    assert printed[2].startswith("refused: up to $")
+    assert not any("haiku" in body for body in recorded_bodies(cassette))
+    assert scope["budget"].spent_usd == 0.0
+    response, costs = scope["response"], scope["costs"]
+    assert costs.total_cost == response.additional_kwargs["cost"] > 0
+    assert printed[3] == f"{response.additional_kwargs['cost']} {costs.total_cost}"
+
+
 SECTION_CHECKS: dict[str, Callable[[dict[str, Any], Any, str], None]] = {
     "langchain-quickstart": check_langchain,
     "llamaindex-quickstart": check_llamaindex,
     "configuration": check_configuration,
     "fallbacks": check_fallbacks,
     "embeddings": check_embeddings,
+    "cost-and-budgets": check_cost_and_budgets,
 }
 
 
