@@ -96,6 +96,11 @@ class SkillBossCallbackHandler(BaseCallbackHandler):
         return self.total.cached_tokens
 
     @property
+    def prompt_tokens_cached(self) -> int:
+        """`cached_tokens` under get_openai_callback's name, so code written for it reads on."""
+        return self.cached_tokens
+
+    @property
     def reasoning_tokens(self) -> int:
         """Thinking tokens (part of `completion_tokens`)."""
         return self.total.reasoning_tokens
@@ -207,24 +212,26 @@ _active: ContextVar[SkillBossCallbackHandler | None] = ContextVar(
 register_configure_hook(_active, True)
 
 
-def active_budget() -> Budget | None:
-    """The budget of the innermost enclosing `get_skillboss_callback` block that has one."""
+def active_budgets() -> tuple[Budget, ...]:
+    """The budgets of every enclosing `get_skillboss_callback` block, innermost first: a
+    call must fit each (an application-wide limit holds around a library's own block)."""
+    found: list[Budget] = []
     handler = _active.get()
     while handler is not None:
         if handler.budget is not None:
-            return handler.budget
+            found.append(handler.budget)
         handler = handler._parent
-    return None
+    return tuple(found)
 
 
 @contextmanager
 def get_skillboss_callback(budget: Budget | None = None) -> Iterator[SkillBossCallbackHandler]:
     """Totals of tokens and cost of every ChatSkillBoss call that ends inside the block.
 
-    `budget`: a `skillboss_core.Budget` the block's calls count against, unless a model has
-    its own `budget=`; a call whose worst case does not fit raises
+    `budget`: a `skillboss_core.Budget` the block's calls count against, as well as a
+    model's own `budget=`; a call whose worst case does not fit either raises
     SkillBossBudgetExceededError and is not sent. Blocks nest: an outer block counts the
-    inner block's calls too, and the innermost budget given applies.
+    inner block's calls too, and a call counts against every enclosing block's budget.
 
         with get_skillboss_callback(budget=Budget(usd=1.0)) as cb:
             llm.invoke("Hello")

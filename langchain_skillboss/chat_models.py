@@ -102,7 +102,7 @@ class _Call:
     request: ChatRequest
     stream_usage: bool
     parse_into: type[BaseModel] | None
-    budget: Budget | None
+    budget: tuple[Budget, ...]
     provenance: Provenance
 
 

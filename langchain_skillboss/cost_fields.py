@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from langchain_skillboss.callbacks import active_budget
+from langchain_skillboss.callbacks import active_budgets
 from skillboss_core import Budget
 from skillboss_core.wire.cost import check_discount
 
@@ -24,7 +24,7 @@ Discount = Annotated[float | None, BeforeValidator(_discount)]
 SharedBudget = Annotated[Budget | None, Field(default=None, exclude=True)]
 
 
-def budget_for(own: Budget | None) -> Budget | None:
-    """A call's budget: the object's own, else the innermost `get_skillboss_callback(budget=)`
-    block's, looked up in the caller's context at each call."""
-    return own if own is not None else active_budget()
+def budget_for(own: Budget | None) -> tuple[Budget, ...]:
+    """A call's budgets: the object's own and every enclosing `get_skillboss_callback(budget=)`
+    block's, looked up in the caller's context at each call; the call must fit each."""
+    return ((own,) if own is not None else ()) + active_budgets()

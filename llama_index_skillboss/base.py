@@ -371,7 +371,7 @@ class SkillBoss(FunctionCallingLLM, ConnectedAdapter):
             **kwargs,
         }
 
-    def _budget(self) -> Budget | None:
+    def _budget(self) -> tuple[Budget, ...]:
         return budget_for(self.budget, self.callback_manager)
 
     def _shown_headers(self) -> list[str] | None:

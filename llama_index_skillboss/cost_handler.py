@@ -254,19 +254,15 @@ class CostEventHandler(BaseEventHandler):
             self.costs.count(event.response)
 
 
-def budget_for(own: Budget | None, callback_manager: CallbackManager | None) -> Budget | None:
-    """A call's `budget=`: the object's own, else its callback manager's CostHandler's,
-    looked up at each call (handlers come and go)."""
-    return own if own is not None else handler_budget(callback_manager)
-
-
-def handler_budget(callback_manager: CallbackManager | None) -> Budget | None:
-    """The budget of the first CostHandler in the callback manager that has one, else None:
-    what a SkillBoss without a budget of its own spends from, looked up at each call."""
-    for handler in getattr(callback_manager, "handlers", None) or ():
-        if isinstance(handler, CostHandler) and handler.budget is not None:
-            return handler.budget
-    return None
+def budget_for(own: Budget | None, callback_manager: CallbackManager | None) -> tuple[Budget, ...]:
+    """A call's budgets: the object's own and those of every CostHandler in its callback
+    manager, looked up at each call (handlers come and go); the call must fit each."""
+    found = [
+        handler.budget
+        for handler in getattr(callback_manager, "handlers", None) or ()
+        if isinstance(handler, CostHandler) and handler.budget is not None
+    ]
+    return ((own,) if own is not None else ()) + tuple(found)
 
 
 def _made_by_skillboss(serialized: Any) -> bool:

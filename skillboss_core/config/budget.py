@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ Unpriced = Literal["refuse", "allow"]
 
 class Budget:
     """At most `usd` US dollars over every call given this budget (`budget=` of a Gateway
-    call, ChatSkillBoss, SkillBoss, or a cost callback).
+    call, ChatSkillBoss, SkillBoss, their embeddings classes, or a cost callback).
 
     `unpriced`: what to do with a call whose model has no list price, so whose worst case
     is unknown: "refuse" (the default: the limit is a promise) or "allow" (sent, and
@@ -79,12 +80,15 @@ class Budget:
         with self._lock:
             left = self.limit_usd - self._spent - self._reserved
             if worst_usd is None:
-                if self.unpriced == "refuse":
+                if self.unpriced == "refuse" or left <= 0:
                     raise BudgetExceededError(
                         f"{model!r} has no list price in the price data, so a budget cannot "
                         "bound what the call may cost; it was not sent. Pass "
                         "Budget(..., unpriced='allow') to send such calls and charge what "
-                        "the gateway reports for them.",
+                        "the gateway reports for them."
+                        if self.unpriced == "refuse"
+                        else f"The budget of ${self.limit_usd:.6f} is spent; a call to "
+                        f"{model!r} was not sent.",
                         model=model,
                         left_usd=max(0.0, left),
                         limit_usd=self.limit_usd,
@@ -106,12 +110,6 @@ class Budget:
             self._reserved += held
             self._open += 1
             return Reservation(self, held, worst_usd)
-
-    def charge(self, usd: float) -> None:
-        """Add a cost paid outside a reservation (a call made without this budget)."""
-        with self._lock:
-            self._spent += usd
-            self._calls += 1
 
     def _end(self, reservation: Reservation, usd: float | None) -> None:
         with self._lock:
@@ -165,3 +163,47 @@ class Reservation:
         if not self.ended:
             self.ended = True
             self.budget._end(self, None)
+
+
+Budgets = Budget | Sequence[Budget] | None
+"""What a call may be given: one budget, several (each must hold the call: a model's own
+limit inside an application-wide one), or none."""
+
+
+def as_tuple(budgets: Budgets) -> tuple[Budget, ...]:
+    if budgets is None:
+        return ()
+    if isinstance(budgets, Budget):
+        return (budgets,)
+    return tuple(dict.fromkeys(budgets))  # the same budget given twice holds once
+
+
+@dataclass(slots=True)
+class Holds:
+    """A call's reservations on every budget it was given; ended together."""
+
+    reservations: tuple[Reservation, ...] = ()
+
+    @classmethod
+    def reserve(cls, budgets: Budgets, worst_usd: float | None, *, model: str) -> Holds:
+        """Hold `worst_usd` on each budget, or raise the first refusal (holding nothing)."""
+        held: list[Reservation] = []
+        try:
+            for budget in as_tuple(budgets):
+                held.append(budget.reserve(worst_usd, model=model))
+        except BaseException:
+            for reservation in held:
+                reservation.release()
+            raise
+        return cls(tuple(held))
+
+    def __bool__(self) -> bool:
+        return bool(self.reservations)
+
+    def settle(self, usd: float | None) -> None:
+        for reservation in self.reservations:
+            reservation.settle(usd)
+
+    def release(self) -> None:
+        for reservation in self.reservations:
+            reservation.release()

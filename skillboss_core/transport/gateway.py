@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 
 from skillboss_core.catalog.listing import listed_facts
 from skillboss_core.catalog.models import ModelInfo, lookup
-from skillboss_core.config.budget import Budget
+from skillboss_core.config.budget import Budgets
 from skillboss_core.config.settings import GatewaySettings
 from skillboss_core.errors import InvalidResponseError, _ResponseContentError
 from skillboss_core.security.redact import redact
@@ -37,7 +37,7 @@ from skillboss_core.transport.http_calls import (
     reading,
     retrying,
 )
-from skillboss_core.transport.spending import AttemptSpend, EmbeddingsSpend
+from skillboss_core.transport.spending import AttemptSpend, EmbeddingsSpend, PromptSize
 from skillboss_core.wire.decode import DEFAULT_MAX_BODY_BYTES, parse_completion_bytes
 from skillboss_core.wire.embeddings import (
     EmbeddingsRequest,
@@ -133,16 +133,19 @@ class Gateway(ClosesConnections):
         call: Call,
         *,
         fallback_models: Sequence[str] = (),
-        budget: Budget | None = None,
+        budget: Budgets = None,
     ) -> ChatResult:
         """The whole answer; `call` is a ChatRequest (or a ready body, for tests and tools).
-        With a `budget`, each model's worst case is reserved before it is sent (or
-        BudgetExceededError, nothing sent) and the answer's cost charged."""
+        With a `budget` (a Budget, or several: each must hold the call), each model's worst
+        case is reserved before it is sent (or BudgetExceededError, nothing sent) and the
+        answer's cost charged."""
         options = _options(call)
         plan = CallPlan.make(self.settings, options)
+        bodies = _attempts(call, fallback_models, stream=False)
+        prompt = PromptSize(bodies[0])
 
         def attempt(body: dict[str, Any]) -> ChatResult:
-            spend = AttemptSpend(body, self.settings.discount, budget)
+            spend = AttemptSpend(body, self.settings.discount, budget, prompt)
             try:
                 return retrying(
                     plan,
@@ -152,20 +155,22 @@ class Gateway(ClosesConnections):
                 spend.failed(answered=False)
                 raise
 
-        return falling_back(plan, _attempts(call, fallback_models, stream=False), attempt)[1]
+        return falling_back(plan, bodies, attempt)[1]
 
     async def acomplete(
         self,
         call: Call,
         *,
         fallback_models: Sequence[str] = (),
-        budget: Budget | None = None,
+        budget: Budgets = None,
     ) -> ChatResult:
         options = _options(call)
         plan = CallPlan.make(self.settings, options)
+        bodies = _attempts(call, fallback_models, stream=False)
+        prompt = PromptSize(bodies[0])
 
         async def attempt(body: dict[str, Any]) -> ChatResult:
-            spend = AttemptSpend(body, self.settings.discount, budget)
+            spend = AttemptSpend(body, self.settings.discount, budget, prompt)
             try:
                 return await aretrying(
                     plan,
@@ -175,7 +180,6 @@ class Gateway(ClosesConnections):
                 spend.failed(answered=False)
                 raise
 
-        bodies = _attempts(call, fallback_models, stream=False)
         return (await afalling_back(plan, bodies, attempt))[1]
 
     def _complete_once(
@@ -215,7 +219,7 @@ class Gateway(ClosesConnections):
         call: Call,
         *,
         fallback_models: Sequence[str] = (),
-        budget: Budget | None = None,
+        budget: Budgets = None,
     ) -> ChatStream:
         """Chunks as they arrive, and the answer so far in `.answer` (one accumulator).
         Retried, and then fallen back to the next model, only before the first chunk. The
@@ -231,12 +235,13 @@ class Gateway(ClosesConnections):
         source: StreamSource,
         attempts: list[dict[str, Any]],
         options: RequestOptions,
-        budget: Budget | None,
+        budget: Budgets,
     ) -> Iterator[StreamChunk]:
         plan = CallPlan.make(self.settings, options)
+        prompt = PromptSize(attempts[0])
 
         def attempt(body: dict[str, Any]) -> tuple[AttemptSpend, _Opened]:
-            spend = AttemptSpend(body, self.settings.discount, budget)
+            spend = AttemptSpend(body, self.settings.discount, budget, prompt)
             try:
                 return spend, retrying(plan, partial(self._open_stream, body, options, plan, spend))
             except BaseException:
@@ -274,7 +279,7 @@ class Gateway(ClosesConnections):
         call: Call,
         *,
         fallback_models: Sequence[str] = (),
-        budget: Budget | None = None,
+        budget: Budgets = None,
     ) -> AsyncChatStream:
         source = StreamSource()
         attempts = _attempts(call, fallback_models, stream=True)
@@ -288,12 +293,13 @@ class Gateway(ClosesConnections):
         source: StreamSource,
         attempts: list[dict[str, Any]],
         options: RequestOptions,
-        budget: Budget | None,
+        budget: Budgets,
     ) -> AsyncIterator[StreamChunk]:
         plan = CallPlan.make(self.settings, options)
+        prompt = PromptSize(attempts[0])
 
         async def attempt(body: dict[str, Any]) -> tuple[AttemptSpend, _AsyncOpened]:
-            spend = AttemptSpend(body, self.settings.discount, budget)
+            spend = AttemptSpend(body, self.settings.discount, budget, prompt)
             try:
                 opened = await aretrying(
                     plan, partial(self._aopen_stream, body, options, plan, spend)
@@ -400,7 +406,7 @@ class Gateway(ClosesConnections):
     # -- embeddings ---------------------------------------------------------------------
 
     def embed(
-        self, request: EmbeddingsRequest, texts: Sequence[str], *, budget: Budget | None = None
+        self, request: EmbeddingsRequest, texts: Sequence[str], *, budget: Budgets = None
     ) -> EmbeddingsResult:
         """Vectors for `texts`, in their order: batches of `request.batch_size`, up to
         `request.concurrency` in flight (threads sharing one connection pool), each retried
@@ -410,7 +416,11 @@ class Gateway(ClosesConnections):
         reserved before the first batch is sent (or BudgetExceededError, nothing sent)."""
         checked = request.check_texts(texts)
         spend = EmbeddingsSpend(
-            str(request.fields["model"]), checked, self.settings.discount, budget
+            str(request.fields["model"]),
+            checked,
+            len(request.batches(checked)),
+            self.settings.discount,
+            budget,
         )
         try:
             return self._embed_all(request, checked, spend)
@@ -453,13 +463,17 @@ class Gateway(ClosesConnections):
             workers.shutdown(wait=False, cancel_futures=True)
 
     async def aembed(
-        self, request: EmbeddingsRequest, texts: Sequence[str], *, budget: Budget | None = None
+        self, request: EmbeddingsRequest, texts: Sequence[str], *, budget: Budgets = None
     ) -> EmbeddingsResult:
         """`embed` on the running event loop: batches as tasks, at most `concurrency` at
         once; a failure (or the caller's cancellation) cancels the others."""
         checked = request.check_texts(texts)
         spend = EmbeddingsSpend(
-            str(request.fields["model"]), checked, self.settings.discount, budget
+            str(request.fields["model"]),
+            checked,
+            len(request.batches(checked)),
+            self.settings.discount,
+            budget,
         )
         try:
             return await self._aembed_all(request, checked, spend)
@@ -512,6 +526,7 @@ class Gateway(ClosesConnections):
     ) -> EmbeddingsResult:
         content = encode_body(request.body(batch))
         once = partial(self._embed_once, request, content, len(batch), plan, spend)
+        spend.sending()
         return retrying(plan, once)
 
     async def _aembed_batch(
@@ -523,6 +538,7 @@ class Gateway(ClosesConnections):
     ) -> EmbeddingsResult:
         content = encode_body(request.body(batch))
         once = partial(self._aembed_once, request, content, len(batch), plan, spend)
+        spend.sending()
         return await aretrying(plan, once)
 
     def _embed_once(

@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from skillboss_core.config.settings import GatewaySettings
-from skillboss_core.errors import InvalidResponseError, StreamInterruptedError
+from skillboss_core.errors import (
+    BudgetExceededError,
+    InvalidResponseError,
+    StreamInterruptedError,
+)
 from skillboss_core.security.redact import shown_url
 from skillboss_core.transport.clients import ClientPool
 from skillboss_core.transport.deadline import CallBound, Waits
@@ -114,19 +118,28 @@ def _log_fallback(body: dict[str, Any], error: Exception) -> None:
     )
 
 
+def _chain_refusal(error: Exception, previous: Exception | None) -> None:
+    """A budget that refuses a fallback model names why there was a fallback at all."""
+    if previous is not None and isinstance(error, BudgetExceededError):
+        error.__cause__ = previous
+
+
 def falling_back(
     plan: CallPlan, bodies: list[dict[str, Any]], attempt: Callable[[dict[str, Any]], _T]
 ) -> tuple[dict[str, Any], _T]:
     """`attempt(body)` for the model's body, then for each fallback model's while the plan
     says a failure may fall back: the body that answered, and its result."""
     last = len(bodies) - 1
+    previous: Exception | None = None
     for position, body in enumerate(bodies):
         try:
             return body, attempt(body)
         except Exception as error:
+            _chain_refusal(error, previous)
             if position == last or not plan.falls_back(error):
                 raise
             _log_fallback(body, error)
+            previous = error
     raise AssertionError("no model to try")
 
 
@@ -136,13 +149,16 @@ async def afalling_back(
     attempt: Callable[[dict[str, Any]], Awaitable[_T]],
 ) -> tuple[dict[str, Any], _T]:
     last = len(bodies) - 1
+    previous: Exception | None = None
     for position, body in enumerate(bodies):
         try:
             return body, await attempt(body)
         except Exception as error:
+            _chain_refusal(error, previous)
             if position == last or not plan.falls_back(error):
                 raise
             _log_fallback(body, error)
+            previous = error
     raise AssertionError("no model to try")
 
 

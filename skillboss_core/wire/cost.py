@@ -26,6 +26,7 @@ from skillboss_core.catalog.models import lookup
 from skillboss_core.catalog.prices import price_of
 from skillboss_core.catalog.tokens import count_text
 from skillboss_core.errors import InvalidParameterError
+from skillboss_core.wire.decode import header_value
 from skillboss_core.wire.prompt_size import prompt_tokens_of
 from skillboss_core.wire.results import Usage, token_count
 
@@ -127,23 +128,12 @@ def reported_cost(
         usd = _usd(usage.get("cost"))
         if usd is not None:
             return Cost(usd, "gateway", "the gateway's usage.cost")
-    value = _header(headers, COST_HEADER)
+    value = header_value(headers, COST_HEADER)
     if value is not None:
         usd = _usd(_number(value))
         if usd is not None:
             return Cost(usd, "gateway", f"the gateway's {COST_HEADER} header")
     return None
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    """A header by its lower-case name: HTTP headers objects look up without case; a plain
-    dict is searched by hand."""
-    if not headers:
-        return None
-    value = headers.get(name)
-    if value is None and isinstance(headers, dict):
-        value = next((v for key, v in headers.items() if key.lower() == name), None)
-    return value
 
 
 def cost_of(
@@ -167,14 +157,14 @@ def answer_cost(
     discount: float = 1.0,
 ) -> Cost | None:
     """What an answer cost: the gateway's figure if it reports one, else the estimate for
-    the model that answered (`answered`, the answer's own `model`, when the price data
-    knows it; else `asked`, the id the answering request named, after any fallback)."""
+    the model that answered: the answer's own `model` (`answered`: a dated snapshot is
+    priced as itself), or `asked` (the id the answering request named, after any fallback)
+    when the answer names none. An answer naming a model the price data does not know has
+    no cost: it may not be the model asked for, and is never priced as another."""
     reported = reported_cost(usage, headers)
     if reported is not None or usage is None:
         return reported
-    if answered and answered != asked and price_of(answered) is not None:
-        return estimate_cost(answered, usage, discount=discount)
-    return estimate_cost(asked, usage, discount=discount)
+    return estimate_cost(answered or asked, usage, discount=discount)
 
 
 # A prompt estimate is within about 15% of the tokenizer's count; a worst case adds 20%.
@@ -191,15 +181,19 @@ def output_cap(body: Mapping[str, Any]) -> int:
     return cap * (choices if isinstance(choices, int) and choices > 1 else 1)
 
 
-def worst_case_cost(body: Mapping[str, Any], *, discount: float = 1.0) -> float | None:
+def worst_case_cost(
+    body: Mapping[str, Any], *, discount: float = 1.0, prompt_tokens: int | None = None
+) -> float | None:
     """The most a /chat/completions request can cost, in USD, before it is sent: its
     estimated prompt (plus `PROMPT_MARGIN`) at the input rate, and `output_cap` tokens at
     the dearest output rate (reasoning and audio output included), times `discount`. None
-    when the model has no price (a budget cannot bound it)."""
+    when the model has no price (a budget cannot bound it). `prompt_tokens`: the prompt's
+    estimate, if already counted (`wire.prompt_size.prompt_tokens_of`)."""
     price = price_of(str(body.get("model", "")))
     if price is None:
         return None
-    prompt = math.ceil(prompt_tokens_of(body) * PROMPT_MARGIN)
+    counted = prompt_tokens_of(body) if prompt_tokens is None else prompt_tokens
+    prompt = math.ceil(counted * PROMPT_MARGIN)
     rates = price.rates(prompt)
     outputs = [rate for rate in (rates.output, rates.reasoning, rates.audio_output) if rate]
     if rates.output is None:

@@ -7,6 +7,7 @@ is a typed InvalidResponseError, never a KeyError or TypeError from deep inside 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from skillboss_core.errors import InvalidResponseError, ResponseTooLargeError, UpstreamError
@@ -360,3 +361,14 @@ def _tool_call(position: int, call: Any) -> ToolCall:
         arguments=arguments,
         index=position,
     )
+
+
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A response header by its lower-case `name`: an HTTP headers object looks it up
+    without regard to case (and fast); a plain dict (tests, other transports) is searched."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):
+        value = next((v for key, v in headers.items() if key.lower() == name), None)
+    return value

@@ -4,8 +4,10 @@ both adapters' metadata."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from skillboss_core.catalog.models import lookup
+from skillboss_core.wire.decode import header_value
 
 # Where gateways and vendors put their id for one request, most common first.
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-litellm-call-id")
@@ -14,16 +16,14 @@ REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-litellm-call-id")
 def request_id_of(headers: Mapping[str, str] | None) -> str | None:
     """The id the gateway gave this request (for a support ticket or its logs), from the
     answer's headers; None when it sent none. (The body's `id` is the completion's id.)"""
-    if not headers:
-        return None
     for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
+        value = header_value(headers, name)
         if value:
             return value
-    lowered = {name.lower(): value for name, value in headers.items()}
-    return next((lowered[name] for name in REQUEST_ID_HEADERS if lowered.get(name)), None)
+    return None
 
 
+@lru_cache(maxsize=1024)  # every answer names its vendor; the catalog's answer never changes
 def vendor_of(model_id: str | None) -> str | None:
     """The vendor serving a model: the prefix of a routed id (`openai/gpt-5.4-mini` ->
     "openai"), else the catalog's vendor for it; None when neither says."""

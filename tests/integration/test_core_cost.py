@@ -19,7 +19,12 @@ from skillboss_core import (
     GatewaySettings,
 )
 from skillboss_core.catalog.prices import price_of
-from skillboss_core.errors import IncompleteStreamError, InsufficientCreditsError
+from skillboss_core.errors import (
+    GatewayCapacityError,
+    GatewayServerError,
+    IncompleteStreamError,
+    InsufficientCreditsError,
+)
 from skillboss_core.wire.cost import embeddings_worst_case, worst_case_cost
 from skillboss_core.wire.results import ChatResult, StreamChunk
 from tests.support.scripted_gateway import Fault, Reply, ScriptedGateway
@@ -175,11 +180,13 @@ def test_a_fallback_checks_the_budget_for_the_next_model(server: ScriptedGateway
     cheap, dear = worst_case_cost(body()), worst_case_cost(body("openai/gpt-5.4"))
     assert cheap is not None and dear is not None and dear > cheap
     server.enqueue(Fault.status(503))
-    with pytest.raises(BudgetExceededError):
+    with pytest.raises(BudgetExceededError) as refused:
         gateway_for(server).complete(
             body(), fallback_models=["openai/gpt-5.4"], budget=Budget(usd=(cheap + dear) / 2)
         )
     assert [r.json["model"] for r in server.requests] == [MODEL]
+    assert refused.value.model == "openai/gpt-5.4"
+    assert isinstance(refused.value.__cause__, GatewayCapacityError)  # why it fell back
 
 
 def test_concurrent_calls_share_one_budget_exactly(server: ScriptedGateway) -> None:
@@ -196,7 +203,8 @@ def test_concurrent_calls_share_one_budget_exactly(server: ScriptedGateway) -> N
     results = asyncio.run(many())
     answered = [r for r in results if isinstance(r, ChatResult)]
     refused = [r for r in results if isinstance(r, BudgetExceededError)]
-    assert len(answered) + len(refused) == 8 and len(server.requests) == len(answered) >= 5
+    # Every task reserves before its first await: exactly five worst cases fit at once.
+    assert (len(answered), len(refused), len(server.requests)) == (5, 3, 5)
     assert budget.spent_usd == pytest.approx(sum(r.cost.usd for r in answered))
     assert budget.reserved_usd == 0.0
 
@@ -259,3 +267,25 @@ def test_an_embeddings_budget_is_checked_before_the_first_batch(
     budget = Budget(usd=worst * 1.1)
     result = embed(gateway_for(server), mode, budget)
     assert budget.spent_usd == pytest.approx(result.cost.usd) and budget.reserved_usd == 0.0
+
+
+def test_an_embeddings_call_that_fails_is_charged_what_was_sent(server: ScriptedGateway) -> None:
+    """Batches that answered cost what they cost; a batch sent without an answer may still
+    be billed: its share of the worst case is charged; batches never sent cost nothing."""
+    worst = embeddings_worst_case(EMBEDDING_MODEL, TEXTS)
+    assert worst is not None
+    budget = Budget(usd=1.0)
+    seen: list[Any] = []
+
+    def second_batch_fails(body: Any) -> Any:
+        seen.append(body)
+        if len(seen) == 2:
+            return 500, {"Content-Type": "application/json"}, b'{"error": {"message": "x"}}'
+        return None  # the honest vectors
+
+    server.script_embeddings(second_batch_fails)
+    request = EmbeddingsRequest.build({"model": EMBEDDING_MODEL}, batch_size=3, concurrency=1)
+    with pytest.raises(GatewayServerError):
+        gateway_for(server).embed(request, TEXTS, budget=budget)
+    assert len(server.requests) == 2 and budget.reserved_usd == 0.0
+    assert worst / 4 < budget.spent_usd < worst / 4 + 1e-6  # one of four batches unanswered

@@ -389,14 +389,20 @@ def test_calls_that_fit_are_sent_and_charged_what_they_cost(
     assert budget.left_usd == pytest.approx(1.0 - sum(costs), rel=1e-12)
 
 
-def test_a_models_own_budget_wins_over_the_callbacks(gateway_server: ScriptedGateway) -> None:
+def test_a_call_counts_against_its_own_budget_and_every_enclosing_one(
+    gateway_server: ScriptedGateway,
+) -> None:
+    """An application-wide limit holds around library code with limits of its own."""
     gateway_server.reply = HELLO
-    own = Budget(usd=1.0)
-    block = Budget(usd=1e-7)
-    with get_skillboss_callback(budget=block) as cb:
+    own, inner, outer = Budget(usd=1.0), Budget(usd=1.0), Budget(usd=1.0)
+    with get_skillboss_callback(budget=outer), get_skillboss_callback(budget=inner) as cb:
         message = llm(gateway_server, budget=own).invoke(PROMPT)
-    assert own.spent_usd == message.response_metadata["cost"] == cb.total_cost
-    assert block.spent_usd == 0
+    cost = message.response_metadata["cost"]
+    assert own.spent_usd == inner.spent_usd == outer.spent_usd == cost == cb.total_cost
+    tight = Budget(usd=1e-7)
+    with get_skillboss_callback(budget=tight), pytest.raises(SkillBossBudgetExceededError):
+        llm(gateway_server, budget=Budget(usd=1.0)).invoke(PROMPT)
+    assert len(gateway_server.requests) == 1
 
 
 def test_the_budget_stops_calls_once_it_is_spent(gateway_server: ScriptedGateway) -> None:

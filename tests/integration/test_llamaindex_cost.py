@@ -457,12 +457,17 @@ async def test_the_cost_handlers_budget_applies_to_llms_without_their_own(
     with pytest.raises(BudgetExceededError):
         list(llm(gateway_server, callback_manager=manager).stream_chat(QUESTION))
     assert len(gateway_server.requests) == 0
-    # The LLM's own budget comes first.
+    # The LLM's own budget does not lift the handler's: the call must fit both.
     own = Budget(usd=1.0)
+    with pytest.raises(BudgetExceededError):
+        llm(gateway_server, callback_manager=manager, budget=own).chat(QUESTION)
+    assert len(gateway_server.requests) == 0 and own.reserved_usd == 0.0
+    roomy = CostHandler(budget=Budget(usd=1.0))
+    manager = CallbackManager([roomy])
     llm(gateway_server, callback_manager=manager, budget=own, max_tokens=200).chat(QUESTION)
     assert own.spent_usd == expected_cost(MODEL)
-    assert tight.budget is not None and tight.budget.spent_usd == 0.0
-    assert tight.total_cost == expected_cost(MODEL)  # still counted by the handler
+    assert roomy.budget is not None and roomy.budget.spent_usd == expected_cost(MODEL)
+    assert roomy.total_cost == expected_cost(MODEL)
     # A handler added after the LLM was built is found at the next call.
     later = CostHandler(budget=Budget(usd=1.0))
     model = llm(gateway_server, max_tokens=200)

@@ -156,25 +156,57 @@ def test_a_budget_must_be_a_number_of_dollars(usd: Any) -> None:
 
 
 def test_threads_never_reserve_more_than_the_limit() -> None:
+    """Forty threads reserve at once and hold their reservations together: exactly ten fit,
+    and what is held never passes the limit (a check of what was spent alone admits all)."""
     budget = Budget(usd=10.0)
-    admitted: list[int] = []
-    start = threading.Barrier(40)
+    admitted: list[Any] = []
+    refused: list[BudgetExceededError] = []
+    start, holding = threading.Barrier(40), threading.Barrier(40)
+    held_at_peak: list[float] = []
 
     def call() -> None:
         start.wait()
         try:
             hold = budget.reserve(1.0, model=MODEL)
-        except BudgetExceededError:
-            return
-        admitted.append(1)
-        hold.settle(1.0)
+        except BudgetExceededError as error:
+            refused.append(error)
+            hold = None
+        else:
+            admitted.append(hold)
+        holding.wait()  # every reservation is still open here
+        held_at_peak.append(budget.reserved_usd)
+        if hold is not None:
+            hold.settle(1.0)
 
     threads = [threading.Thread(target=call) for _ in range(40)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(admitted) == 10 and budget.spent_usd == 10.0 and budget.reserved_usd == 0.0
+    assert len(admitted) == 10 and len(refused) == 30
+    assert max(held_at_peak) <= 10.0
+    assert budget.spent_usd == 10.0 and budget.reserved_usd == 0.0
+
+
+def test_a_call_must_fit_every_budget_it_is_given() -> None:
+    from skillboss_core.config.budget import Holds
+
+    roomy, tight = Budget(usd=1.0), Budget(usd=0.1)
+    with pytest.raises(BudgetExceededError):
+        Holds.reserve([roomy, tight], 0.5, model=MODEL)
+    assert roomy.reserved_usd == 0.0 and tight.reserved_usd == 0.0  # nothing left held
+    holds = Holds.reserve([roomy, tight, roomy], 0.05, model=MODEL)
+    assert roomy.reserved_usd == 0.05  # the same budget twice holds once
+    holds.settle(0.02)
+    assert roomy.spent_usd == tight.spent_usd == 0.02
+    assert not Holds.reserve(None, 0.5, model=MODEL)
+
+
+def test_an_allowed_unpriced_call_is_refused_once_the_budget_is_spent() -> None:
+    budget = Budget(usd=0.01, unpriced="allow")
+    budget.reserve(None, model="acme/unknown-model").settle(0.02)  # the gateway's figure
+    with pytest.raises(BudgetExceededError, match="is spent"):
+        budget.reserve(None, model="acme/unknown-model")
 
 
 # ---- which model is priced --------------------------------------------------------------
@@ -186,8 +218,11 @@ def test_the_answer_is_priced_as_the_model_that_answered() -> None:
     assert mini is not None and big is not None
     cost = answer_cost("openai/gpt-5.4-mini", "gpt-5.4", usage)
     assert cost is not None and cost.usd == pytest.approx(big.usd(1000, 100))
-    unknown = answer_cost("openai/gpt-5.4-mini", "acme-private-build", usage)
-    assert unknown is not None and unknown.usd == pytest.approx(mini.usd(1000, 100))
+    # No model in the answer: the one the answering request named.
+    named = answer_cost("openai/gpt-5.4-mini", None, usage)
+    assert named is not None and named.usd == pytest.approx(mini.usd(1000, 100))
+    # A model the price data does not know is never priced as the one asked for.
+    assert answer_cost("openai/gpt-5.4-mini", "acme-private-build", usage) is None
     assert answer_cost(MODEL, MODEL, None) is None
     reported = answer_cost(MODEL, MODEL, None, headers={"x-litellm-response-cost": "0.5"})
     assert reported == Cost(0.5, "gateway", "the gateway's x-litellm-response-cost header")

@@ -331,3 +331,13 @@ def test_pickles_with_its_settings() -> None:
 def test_a_field_given_again_in_additional_kwargs_is_refused(name: str) -> None:
     with pytest.raises(InvalidParameterError, match=f"additional_kwargs may not hold '{name}'"):
         SkillBossEmbedding(api_key="sk-test", additional_kwargs={name: 1})
+
+
+def test_llama_index_users_find_the_cost_handler_where_they_look() -> None:
+    import llama_index.callbacks.skillboss as namespaced
+    from llama_index_skillboss import CostHandler
+
+    assert namespaced.CostHandler is CostHandler and namespaced.__version__ == __version__
+    assert (ROOT / "llama_index" / "callbacks" / "skillboss" / "py.typed").exists()
+    assert not (ROOT / "llama_index" / "callbacks" / "__init__.py").exists(), "a namespace"
+    assert "llama_index.callbacks.skillboss" in pyproject()["tool"]["mypy"]["packages"]
