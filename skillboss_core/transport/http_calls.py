@@ -336,11 +336,7 @@ class Transport:
         max_bytes: int | None,
     ) -> bytes:
         """`send`, then the whole 2xx body read under the same waits and cap, then closed."""
-        response = self.send(method, path, content, options, waits)
-        try:
-            return read_body(response, waits, max_bytes)
-        finally:
-            response.close()
+        return self.fetch_with_headers(method, path, content, options, waits, max_bytes)[0]
 
     async def afetch(
         self,
@@ -351,8 +347,5 @@ class Transport:
         waits: Waits,
         max_bytes: int | None,
     ) -> bytes:
-        response = await self.asend(method, path, content, options, waits)
-        try:
-            return await aread_body(response, waits, max_bytes)
-        finally:
-            await response.aclose()
+        fetched = await self.afetch_with_headers(method, path, content, options, waits, max_bytes)
+        return fetched[0]
