@@ -16,6 +16,9 @@ from typing import Any
 
 MESSAGES: Any = [{"role": "user", "content": "Say hello."}]
 DUMMY_KEY = "sk-bench-dummy"
+# A model the price data knows, so every answer of ours is priced (a cost estimate per call)
+# as users' answers are; the bench gateway answers any id it does not know with a short reply.
+SHORT_MODEL = "openai/gpt-5.4-mini"
 
 
 def model_for(chunks: int) -> str:
@@ -70,7 +73,7 @@ class RawSDK(BenchClient):
         self.aclient: Any = None
 
     def invoke(self) -> str:
-        response = self.client.chat.completions.create(model="bench/short", messages=MESSAGES)
+        response = self.client.chat.completions.create(model=SHORT_MODEL, messages=MESSAGES)
         return response.choices[0].message.content or ""
 
     def stream(self, chunks: int) -> int:
@@ -89,7 +92,7 @@ class RawSDK(BenchClient):
         if self.aclient is None:
             self.aclient = self._openai.AsyncOpenAI(base_url=self.base_url, api_key=DUMMY_KEY)
         response = await self.aclient.chat.completions.create(
-            model="bench/short", messages=MESSAGES
+            model=SHORT_MODEL, messages=MESSAGES
         )
         return response.choices[0].message.content or ""
 
@@ -136,7 +139,7 @@ class WireFloor(BenchClient):
 
     def invoke(self) -> str:
         response = self.client.post(
-            self.url, content=self._body("bench/short"), headers=self.headers
+            self.url, content=self._body(SHORT_MODEL), headers=self.headers
         )
         return str(json.loads(response.content)["choices"][0]["message"]["content"])
 
@@ -160,7 +163,7 @@ class WireFloor(BenchClient):
                 limits=self._httpx.Limits(max_connections=200, max_keepalive_connections=100)
             )
         response = await self.aclient.post(
-            self.url, content=self._body("bench/short"), headers=self.headers
+            self.url, content=self._body(SHORT_MODEL), headers=self.headers
         )
         return str(json.loads(response.content)["choices"][0]["message"]["content"])
 
@@ -190,7 +193,7 @@ class Core(BenchClient):
         return self.params.parse({"model": model}).to_body(MESSAGES, stream=stream)
 
     def invoke(self) -> str:
-        return self.gateway.complete(self._body("bench/short", False)).content or ""
+        return self.gateway.complete(self._body(SHORT_MODEL, False)).content or ""
 
     def stream(self, chunks: int) -> int:
         seen = 0
@@ -199,7 +202,7 @@ class Core(BenchClient):
         return seen
 
     async def ainvoke(self) -> str:
-        return (await self.gateway.acomplete(self._body("bench/short", False))).content or ""
+        return (await self.gateway.acomplete(self._body(SHORT_MODEL, False))).content or ""
 
     def tool(self) -> tuple[str, dict[str, Any]]:
         call = self.gateway.complete(self._body("bench/tool", False)).tool_calls[0]
@@ -212,7 +215,7 @@ class _LangChain(BenchClient):
     family = "langchain"
 
     def invoke(self) -> str:
-        return str(self.llm("bench/short").invoke("Say hello.").content)
+        return str(self.llm(SHORT_MODEL).invoke("Say hello.").content)
 
     def stream(self, chunks: int) -> int:
         seen = 0
@@ -221,7 +224,7 @@ class _LangChain(BenchClient):
         return seen
 
     async def ainvoke(self) -> str:
-        return str((await self.llm("bench/short").ainvoke("Say hello.")).content)
+        return str((await self.llm(SHORT_MODEL).ainvoke("Say hello.")).content)
 
     def tool(self) -> tuple[str, dict[str, Any]]:
         call = self.llm("bench/tool").invoke("Weather in Paris?").tool_calls[0]
@@ -267,7 +270,7 @@ class _LlamaIndex(BenchClient):
         self.messages = [ChatMessage(role="user", content="Say hello.")]
 
     def invoke(self) -> str:
-        return str(self.llm("bench/short").chat(self.messages).message.content)
+        return str(self.llm(SHORT_MODEL).chat(self.messages).message.content)
 
     def stream(self, chunks: int) -> int:
         seen = 0
@@ -276,7 +279,7 @@ class _LlamaIndex(BenchClient):
         return seen
 
     async def ainvoke(self) -> str:
-        return str((await self.llm("bench/short").achat(self.messages)).message.content)
+        return str((await self.llm(SHORT_MODEL).achat(self.messages)).message.content)
 
     def tool(self) -> tuple[str, dict[str, Any]]:
         llm = self.llm("bench/tool")
