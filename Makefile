@@ -101,17 +101,24 @@ test-openai2: $(UV) ## the suite on the newest openai 2.x, the rest locked (PY=3
 # litellm, so `make test` skips tests/proxy.
 PROXY_LOCKED := openai|pydantic|pydantic-core|jiter|httpx|httpx2|httpcore|langchain-core|llama-index-core
 
+# A side venv for one leg: the project on the lock's versions of what our code runs on
+# ($(PROXY_LOCKED)) plus a pinned requirements file; rebuilt when either changes.
+# $(1): the venv, $(2): the requirements file, $(3): what it adds, for the message.
+define side_venv
+@if [ ! -f $(1)/.installed ] || [ uv.lock -nt $(1)/.installed ] \
+	|| [ $(2) -nt $(1)/.installed ]; then \
+	set -e; echo "==> Creating $(1): the project on the lock's versions plus $(3)"; \
+	$(UV) venv --quiet --clear $(1) --python "$(PYTHON)"; \
+	$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes \
+		| grep -E '^($(PROXY_LOCKED))==' > $(1)/constraints.txt; \
+	VIRTUAL_ENV=$(1) $(UV) pip install --quiet -e ".[all]" --group test \
+		-r $(2) -c $(1)/constraints.txt; \
+	touch $(1)/.installed; \
+fi
+endef
+
 test-proxy: $(UV) ## our clients through a LiteLLM proxy on 127.0.0.1 (.venv-proxy, about 1 minute)
-	@if [ ! -f .venv-proxy/.installed ] || [ uv.lock -nt .venv-proxy/.installed ] \
-		|| [ tests/proxy/requirements.txt -nt .venv-proxy/.installed ]; then \
-		set -e; echo "==> Creating .venv-proxy: the project on the lock's versions plus LiteLLM's proxy"; \
-		$(UV) venv --quiet --clear .venv-proxy --python "$(PYTHON)"; \
-		$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes \
-			| grep -E '^($(PROXY_LOCKED))==' > .venv-proxy/constraints.txt; \
-		VIRTUAL_ENV=.venv-proxy $(UV) pip install --quiet -e ".[all]" --group test \
-			-r tests/proxy/requirements.txt -c .venv-proxy/constraints.txt; \
-		touch .venv-proxy/.installed; \
-	fi
+	$(call side_venv,.venv-proxy,tests/proxy/requirements.txt,LiteLLM's proxy)
 	@VIRTUAL_ENV=.venv-proxy $(UV) pip list | grep -E '^(litellm|openai|pydantic|langchain-core|llama-index-core) '
 	.venv-proxy/bin/python -m pytest -q tests/proxy
 
@@ -121,16 +128,7 @@ test-proxy: $(UV) ## our clients through a LiteLLM proxy on 127.0.0.1 (.venv-pro
 # and Dask distributed (pinned in tests/distributed/requirements.txt); remade when uv.lock or
 # the pin changes. The main venv has neither, so `make test` skips tests/distributed.
 test-distributed: $(UV) ## the Ray and Dask batch recipes on local clusters (.venv-distributed, about 2 minutes)
-	@if [ ! -f .venv-distributed/.installed ] || [ uv.lock -nt .venv-distributed/.installed ] \
-		|| [ tests/distributed/requirements.txt -nt .venv-distributed/.installed ]; then \
-		set -e; echo "==> Creating .venv-distributed: the project on the lock's versions plus Ray and Dask"; \
-		$(UV) venv --quiet --clear .venv-distributed --python "$(PYTHON)"; \
-		$(UV) export --quiet --locked --all-extras --no-emit-project --no-hashes \
-			| grep -E '^($(PROXY_LOCKED))==' > .venv-distributed/constraints.txt; \
-		VIRTUAL_ENV=.venv-distributed $(UV) pip install --quiet -e ".[all]" --group test \
-			-r tests/distributed/requirements.txt -c .venv-distributed/constraints.txt; \
-		touch .venv-distributed/.installed; \
-	fi
+	$(call side_venv,.venv-distributed,tests/distributed/requirements.txt,Ray and Dask)
 	@VIRTUAL_ENV=.venv-distributed $(UV) pip list | grep -E '^(ray|dask|distributed|openai|langchain-core|llama-index-core) '
 	.venv-distributed/bin/python -m pytest -q -m distributed tests/distributed
 
