@@ -91,9 +91,7 @@ class RawSDK(BenchClient):
     async def ainvoke(self) -> str:
         if self.aclient is None:
             self.aclient = self._openai.AsyncOpenAI(base_url=self.base_url, api_key=DUMMY_KEY)
-        response = await self.aclient.chat.completions.create(
-            model=SHORT_MODEL, messages=MESSAGES
-        )
+        response = await self.aclient.chat.completions.create(model=SHORT_MODEL, messages=MESSAGES)
         return response.choices[0].message.content or ""
 
     def tool(self) -> tuple[str, dict[str, Any]]:
@@ -138,9 +136,7 @@ class WireFloor(BenchClient):
         return json.dumps(body).encode()
 
     def invoke(self) -> str:
-        response = self.client.post(
-            self.url, content=self._body(SHORT_MODEL), headers=self.headers
-        )
+        response = self.client.post(self.url, content=self._body(SHORT_MODEL), headers=self.headers)
         return str(json.loads(response.content)["choices"][0]["message"]["content"])
 
     def stream(self, chunks: int) -> int:
