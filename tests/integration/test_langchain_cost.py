@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pytest
 from langchain_core.caches import InMemoryCache
-from langchain_core.exceptions import LangChainException, ModelError
+from langchain_core.exceptions import LangChainException
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.load import dumps
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
@@ -26,7 +26,9 @@ from langchain_core.tools import tool
 from pydantic import BaseModel
 
 from langchain_skillboss import ChatSkillBoss, SkillBossCallbackHandler, get_skillboss_callback
-from langchain_skillboss.errors import SkillBossBudgetExceededError
+
+# langchain-core's ModelError, or the stand-in ChatSkillBoss raises where it predates it (1.5).
+from langchain_skillboss.errors import ModelError, SkillBossBudgetExceededError
 from skillboss_core import Budget, BudgetExceededError
 from skillboss_core.catalog.prices import price_of
 from tests.integration.langchain_streams import aggregate

@@ -97,6 +97,15 @@ def expected_cost(model: str, usage: JSON = USAGE, discount: float = 1.0) -> flo
     return usd * discount
 
 
+def added(cost: float, times: int) -> float:
+    """`cost` added `times` times one after another, as a running total adds it (Python 3.12's
+    `sum` of floats compensates rounding, so it may differ in the last bit)."""
+    total = 0.0
+    for _ in range(times):
+        total += cost
+    return total
+
+
 def llm(server: ScriptedGateway, **kwargs: Any) -> SkillBoss:
     settings: dict[str, Any] = {"model": MODEL, "api_key": KEY, "max_retries": 0}
     return SkillBoss(**{**settings, "api_base": server.base_url, **kwargs})
@@ -501,7 +510,7 @@ def assert_counted(costs: CostHandler, per_model: int) -> None:
         totals = by_model[model]
         assert totals.requests == per_model
         # Equal costs add up to the same figure in any order.
-        assert totals.cost_usd == sum([expected_cost(model)] * per_model)
+        assert totals.cost_usd == added(expected_cost(model), per_model)
         assert (totals.prompt_tokens, totals.completion_tokens, totals.total_tokens) == (
             1200 * per_model,
             300 * per_model,
@@ -621,7 +630,7 @@ def test_cost_handler_in_settings_counts_a_query_engines_calls(
     assert engine.query("How does billing work?").response == ANSWER
     assert len(gateway_server.requests) == 3
     assert costs.successful_requests == 3
-    assert costs.total_cost == sum([expected_cost(MODEL)] * 3)
+    assert costs.total_cost == added(expected_cost(MODEL), 3)
     streaming = corpus_index.as_query_engine(similarity_top_k=3, streaming=True)
     assert "".join(streaming.query("How does billing work?").response_gen) == ANSWER
     assert costs.successful_requests == 4 == len(gateway_server.requests)
@@ -649,7 +658,7 @@ async def test_cost_handler_counts_a_chat_engines_calls(gateway_server: Scripted
     assert "".join([token async for token in streamed.async_response_gen()]) == ANSWER
     assert len(gateway_server.requests) == 3
     assert costs.successful_requests == 3
-    assert costs.total_cost == sum([expected_cost(MODEL)] * 3)
+    assert costs.total_cost == added(expected_cost(MODEL), 3)
 
 
 async def test_cost_handler_through_instrumentation(gateway_server: ScriptedGateway) -> None:
@@ -670,7 +679,7 @@ async def test_cost_handler_through_instrumentation(gateway_server: ScriptedGate
         root.event_handlers.remove(costs.event_handler)
     assert len(gateway_server.requests) == 4
     assert costs.successful_requests == 4
-    assert costs.total_cost == sum([expected_cost(MODEL)] * 4)
+    assert costs.total_cost == added(expected_cost(MODEL), 4)
 
 
 # ---- embeddings: the same budget guards an index's vectors ----------------------------------
