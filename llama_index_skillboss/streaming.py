@@ -36,7 +36,6 @@ from llama_index_skillboss.outputs import (
 )
 from skillboss_core import ChatStream, StreamChunk, ToolCall, ToolCallDelta
 from skillboss_core.wire.builders import default_call_id
-from skillboss_core.wire.cost import Cost
 from skillboss_core.wire.stream import AsyncChatStream, StreamAccumulator
 
 # (text pieces, reasoning pieces, refusal pieces, (index, id, name, argument pieces) per call):
@@ -53,7 +52,7 @@ class StreamState:
     hold pieces of chunks not handed out yet) and the ids and names of the calls.
     """
 
-    __slots__ = ("calls", "cost", "reasoning", "refusal", "show_headers", "stream", "text")
+    __slots__ = ("calls", "reasoning", "refusal", "show_headers", "stream", "text")
 
     def __init__(
         self, stream: ChatStream | AsyncChatStream, *, show_headers: Sequence[str] | None = None
@@ -64,8 +63,6 @@ class StreamState:
         self.refusal = 0
         # index -> [id, name, argument pieces delivered]
         self.calls: dict[int, list[Any]] = {}
-        # The core prices the call on the usage chunk; None until then (or unknown).
-        self.cost: Cost | None = None
         self.show_headers = show_headers
 
     @property
@@ -77,8 +74,6 @@ class StreamState:
     def add(self, chunk: StreamChunk) -> bool:
         """Count a chunk; True when it carries something a consumer should be handed."""
         said = False
-        if chunk.usage is not None:
-            self.cost = chunk.cost
         if chunk.text:
             self.text += 1
             said = True
@@ -180,7 +175,7 @@ class StreamState:
         call = call_kwargs(
             self.stream.requested_model,
             answer.model,
-            self.cost,
+            answer.cost,
             answer.headers,
             show_headers=self.show_headers,
         )

@@ -640,7 +640,7 @@ def _priced_tail(
     gateway reported usage) gets the cost, which is charged to the attempt's budget."""
     cost = spend.price(answer.model, answer.usage, answer.headers)
     if chunks and chunks[-1].usage is not None:
-        chunks[-1].cost = cost
+        chunks[-1].cost = answer.cost = cost
     return chunks
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skillboss_core.errors import (
     IncompleteStreamError,
@@ -43,6 +43,9 @@ from skillboss_core.wire.decode import (
     usage_of,
 )
 from skillboss_core.wire.results import ChatResult, StreamChunk, ToolCall, ToolCallDelta, Usage
+
+if TYPE_CHECKING:
+    from skillboss_core.wire.cost import Cost
 
 _DONE = b"[DONE]"
 _BOM = b"\xef\xbb\xbf"
@@ -276,6 +279,8 @@ class StreamAccumulator:
         self.chunks_seen = 0
         # The answer's HTTP headers, as received (set by the transport that reads it).
         self.headers: Mapping[str, str] | None = None
+        # What the call cost, as its usage chunk says (set by the gateway that priced it).
+        self.cost: Cost | None = None
 
     # -- feeding -------------------------------------------------------------------------
 
